@@ -1,0 +1,154 @@
+# fbld: one non-recursive Makefile. Each module lists its sources, unit
+# tests and fuzz targets in its own module.mk, included below.
+#
+#   make            build build/release/fbld (installs Debian packages as root)
+#   make check      ASan+UBSan+Werror build, then every unit and integration test
+#   make run        build and start `fbld serve` with embedded defaults (./var)
+#   make fuzz       libFuzzer binaries in build/fuzz (clang)
+#   make deps       install the Debian packages (root) or print the apt-get line
+#   make format-check / make format
+
+.DEFAULT_GOAL := all
+SHELL := /bin/sh
+
+VARIANT ?= release
+B := build/$(VARIANT)
+
+PKGS := gmime-3.0 json-glib-1.0 sqlite3 libmicrohttpd libcurl libxml-2.0 \
+	milter libetpan libarchive zlib
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith -Wcast-align \
+	-Wwrite-strings -Wundef -Wimplicit-fallthrough -Wold-style-definition \
+	-Wmissing-declarations -Wredundant-decls
+
+ifeq ($(VARIANT),asan)
+CC := gcc
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Werror
+LDOPT := -fsanitize=address,undefined
+else ifeq ($(VARIANT),fuzz)
+CC := clang
+OPT := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+LDOPT := -fsanitize=fuzzer,address,undefined
+WARN := -Wall -Wextra -Wno-unused-parameter
+else
+CC := gcc
+OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDOPT :=
+endif
+
+# Flags of the libraries, computed once after `deps` has run.
+-include build/pkg.mk
+build/pkg.mk: | deps
+	@mkdir -p build
+	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -lpthread -lm"; } > $@.tmp
+	@mv $@.tmp $@
+
+FBLD_VERSION := 0.1.0
+CPPFLAGS := -I. -D_GNU_SOURCE -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 \
+	-DFBLD_VERSION='"$(FBLD_VERSION)"'
+CFLAGS := -std=c17 $(WARN) $(OPT) -MMD -MP
+
+# Filled by the module fragments.
+LIB_SRCS :=
+MAIN_SRCS :=
+UNIT_TESTS :=
+FUZZ_TARGETS :=
+TEST_HELPERS :=
+
+include core/module.mk
+include verp/module.mk
+-include dsn/module.mk
+-include fbl/module.mk
+-include tracking/module.mk
+-include scoring/module.mk
+include tests/module.mk
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/obj/%.o)
+LIBFBLD := $(B)/libfbld.a
+UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(B)/tests/%)
+HELPER_BINS := $(TEST_HELPERS:tests/lib/%.c=$(B)/tests/%)
+FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:tests/fuzz/%.c=$(B)/fuzz/replay-%)
+FUZZ_BINS := $(FUZZ_TARGETS:tests/fuzz/%.c=build/fuzz/bin/%)
+
+.PHONY: all check run deps deps-test fuzz fuzz-smoke clean format format-check \
+	test-bins bench golden
+
+all: deps $(B)/fbld
+
+deps:
+	@./mk/deps.sh mk/packages.build
+
+deps-test:
+	@./mk/deps.sh mk/packages.build mk/packages.test
+
+$(B)/obj/%.o: %.c | build/pkg.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBFBLD): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fbld: $(MAIN_OBJS) $(LIBFBLD)
+	$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBFBLD)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $< $(LIBFBLD) $(PKG_LIBS) -lcmocka
+
+$(B)/tests/%: $(B)/obj/tests/lib/%.o $(LIBFBLD)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $< $(LIBFBLD) $(PKG_LIBS)
+
+# A fuzz target linked with a plain driver that replays files: this is how
+# `make check` runs the saved corpus and crashers without clang.
+$(B)/fuzz/replay-%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(LIBFBLD)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
+
+test-bins: $(B)/fbld $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
+
+check: deps-test
+	@$(MAKE) --no-print-directory VARIANT=asan test-bins
+	@tests/run.sh build/asan
+
+run: all
+	@mkdir -p var
+	$(B)/fbld serve --state-dir var
+
+fuzz: deps-test
+	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+build/fuzz/bin/%: build/fuzz/obj/tests/fuzz/%.o $(LIBFBLD)
+	@mkdir -p $(@D)
+	$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
+
+# Runs each libFuzzer target for FUZZ_SECONDS from its saved corpus.
+FUZZ_SECONDS ?= 20
+fuzz-smoke: fuzz
+	@tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS:tests/fuzz/%.c=%)
+
+bench: all
+	@bench/run.sh
+
+# Regenerate golden parser outputs (tests/data/**/NAME.json) on purpose only.
+golden: all
+	@tests/golden.sh regen $(B)/fbld
+
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) && echo "format-check: ok"
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d)

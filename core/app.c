@@ -1,0 +1,247 @@
+/*
+ * app: see app.h. This file and core/main.c are the only ones that
+ * include every module: they wire the modules together.
+ */
+#include "core/app.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/daemon.h"
+#include "core/http.h"
+#include "core/ingest.h"
+#include "core/metrics.h"
+#include "core/pickup.h"
+#include "core/spool.h"
+
+void
+app_add_options(GOptionContext *ctx, struct app_opts *o)
+{
+	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_file,
+		  "Configuration file (default: $FBLD_CONFIG, else built-in "
+		  "defaults)",
+		  "FILE" },
+		{ "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
+		  "State directory (default: [fbld] state_dir, else ./var)",
+		  "DIR" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
+		  "Log at debug level", NULL },
+		G_OPTION_ENTRY_NULL
+	};
+	GOptionGroup *g = g_option_group_new(
+		"common", "Common options:", "Show common options", NULL, NULL);
+
+	g_option_group_add_entries(g, entries);
+	g_option_context_add_group(ctx, g);
+}
+
+void
+app_opts_clear(struct app_opts *o)
+{
+	g_clear_pointer(&o->config_file, g_free);
+	g_clear_pointer(&o->state_dir, g_free);
+}
+
+int
+app_parse_options(GOptionContext *ctx, int *argc, char ***argv)
+{
+	GError *e = NULL;
+
+	if (!g_option_context_parse(ctx, argc, argv, &e)) {
+		fprintf(stderr, "fbld: %s (see --help)\n", e->message);
+		g_error_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+app_load_log(struct app *a)
+{
+	static const char *const dests[] = { "stderr", "syslog", NULL };
+	static const char *const levels[] = { "err",  "warn",  "notice",
+					      "info", "debug", NULL };
+	int d = config_enum(a->cfg, "log", "dest", 0, dests);
+
+	a->log_dest = g_strdup(dests[d]);
+	a->log_level = (enum log_level)config_enum(a->cfg, "log", "level",
+						   LOG_LEVEL_INFO, levels);
+}
+
+int
+app_load(struct app *a, const struct app_opts *o, int create, GError **error)
+{
+	const char *file =
+		o->config_file ? o->config_file : g_getenv("FBLD_CONFIG");
+
+	memset(a, 0, sizeof(*a));
+	if (file && !*file)
+		file = NULL;
+	a->cfg = config_load(file, o->state_dir, error);
+	if (!a->cfg)
+		return -1;
+	app_load_log(a);
+	store_config_load(a->cfg, &a->store);
+	spool_config_load(a->cfg, &a->spool);
+	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
+	token_config_load(a->cfg, create, &a->token);
+	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
+						60000, 1000, 86400000);
+	if (config_finish(a->cfg, error) < 0) {
+		app_clear(a);
+		return -1;
+	}
+	log_init(a->log_dest, o->verbose ? LOG_LEVEL_DEBUG : a->log_level,
+		 "fbld");
+	log_capture_glib();
+	return 0;
+}
+
+void
+app_clear(struct app *a)
+{
+	store_config_clear(&a->store);
+	spool_config_clear(&a->spool);
+	http_config_clear(&a->http);
+	token_config_clear(&a->token);
+	g_clear_pointer(&a->log_dest, g_free);
+	g_clear_pointer(&a->cfg, config_free);
+}
+
+/* ---- the ingest router ------------------------------------------------ */
+
+static int
+app_resolve_token(void *ud, const char *hint, struct report_token *tok)
+{
+	struct app *a = ud;
+
+	return token_resolve(&a->token, hint, daemon_now_ms(), tok);
+}
+
+struct ingest *
+app_ingest(struct app *a)
+{
+	struct ingest *in = ingest_new();
+
+	ingest_set_token_resolver(in, app_resolve_token, a);
+	/* Classifiers, in the order they are offered each message. */
+	return in;
+}
+
+/* ---- serve -------------------------------------------------------------- */
+
+struct app_serve {
+	struct app *a;
+	struct store *st;
+	struct metrics *m;
+	struct pickup *pickup;
+	struct http_server *http;
+	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
+};
+
+static int64_t
+app_pickup_job(void *ud, int64_t now_ms)
+{
+	struct app_serve *s = ud;
+	GError *e = NULL;
+	int n = pickup_run(s->pickup, now_ms, &e);
+
+	if (n < 0) {
+		log_err("pickup: %s", e ? e->message : "failed");
+		g_clear_error(&e);
+		return -1;
+	}
+	atomic_store(&s->last_pickup_ms, now_ms);
+	if (n > 0)
+		log_info("pickup: stored messages=%d", n);
+	/* A full batch means more is waiting: go on at once. */
+	return n >= (int)s->a->spool.batch ? 0 : -1;
+}
+
+static void
+app_healthz(void *ud, const struct http_request *req,
+	    struct http_response *resp)
+{
+	struct app_serve *s = ud;
+
+	if (req->now_ms - atomic_load(&s->last_pickup_ms) >
+	    s->a->health_stale_ms) {
+		http_respond(resp, 503, "text/plain; charset=utf-8",
+			     "stale: the spool has not been read recently\n");
+		return;
+	}
+	http_respond(resp, 200, "text/plain; charset=utf-8", "ok\n");
+	resp->body_static = 1;
+}
+
+static void
+app_metrics(void *ud, const struct http_request *req,
+	    struct http_response *resp)
+{
+	struct app_serve *s = ud;
+	char *text = metrics_render(s->m);
+
+	http_respond(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
+		     text);
+	resp->body_free = g_free;
+	http_response_header(resp, "Cache-Control", "no-store");
+}
+
+static int
+app_http_start(void *ud, GError **error)
+{
+	struct app_serve *s = ud;
+
+	if (http_server_start(s->http, error) < 0)
+		return -1;
+	log_info("http: listening address=%s port=%d threads=%d",
+		 s->a->http.address, http_server_port(s->http),
+		 s->a->http.threads);
+	return 0;
+}
+
+static void
+app_http_stop(void *ud)
+{
+	struct app_serve *s = ud;
+
+	g_clear_pointer(&s->http, http_server_free);
+}
+
+int
+app_serve_setup(struct app *a, struct daemon *d, struct store *st,
+		struct ingest *in, struct metrics *m, GError **error)
+{
+	struct app_serve *s = g_new0(struct app_serve, 1);
+
+	s->a = a;
+	s->st = st;
+	s->m = m;
+	a->serve = s;
+	if (spool_init(a->spool.dir, error) < 0)
+		return -1;
+	atomic_store(&s->last_pickup_ms, daemon_now_ms());
+	s->pickup = pickup_new(&a->spool, st, in, m);
+	daemon_add_job(d, "pickup", a->spool.poll_interval_ms, app_pickup_job,
+		       s);
+	s->http = http_server_new(&a->http);
+	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
+	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
+	daemon_add_service(d, "http", app_http_start, app_http_stop, s);
+	return 0;
+}
+
+void
+app_serve_teardown(struct app *a)
+{
+	struct app_serve *s = a->serve;
+
+	if (!s)
+		return;
+	http_server_free(s->http);
+	pickup_free(s->pickup);
+	g_free(s);
+	a->serve = NULL;
+}

@@ -1,0 +1,390 @@
+/* http: see http.h. The only file that includes <microhttpd.h>. */
+#include "core/http.h"
+
+#include <arpa/inet.h>
+#include <gio/gio.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+struct http_route_entry {
+	char *method;
+	char *path;
+	size_t path_len;
+	int prefix;
+	http_handler_fn fn;
+	void *ud;
+};
+
+struct http_server {
+	struct http_config cfg;
+	GArray *routes; /* struct http_route_entry */
+	struct MHD_Daemon *mhd;
+	int port;
+};
+
+/* Per-request state across libmicrohttpd's calls. */
+struct http_ctx {
+	const struct http_route_entry *route;
+	GString *body;
+	int too_large;
+};
+
+void
+http_config_load(struct config *cfg, const char *section,
+		 const char *default_listen, struct http_config *out)
+{
+	char *listen = config_str(cfg, section, "listen", default_listen);
+	char *colon = strrchr(listen, ':');
+	char *end = NULL;
+	long port = colon ? strtol(colon + 1, &end, 10) : -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!colon || !end || *end || port < 0 || port > 65535) {
+		config_error(cfg, section, "listen",
+			     "\"%s\" is not ADDRESS:PORT", listen);
+		g_free(listen);
+		listen = g_strdup(default_listen);
+		colon = strrchr(listen, ':');
+		port = strtol(colon + 1, NULL, 10);
+	}
+	*colon = '\0';
+	out->address = g_strdup(listen[0] == '[' ? listen + 1 : listen);
+	if (out->address[0] && out->address[strlen(out->address) - 1] == ']')
+		out->address[strlen(out->address) - 1] = '\0';
+	out->port = (int)port;
+	g_free(listen);
+	out->threads = (int)config_int(cfg, section, "threads", 2, 1, 256);
+	out->max_connections = (int)config_int(cfg, section, "max_connections",
+					       4096, 1, 1000000);
+	out->per_ip_limit =
+		(int)config_int(cfg, section, "per_ip_limit", 0, 0, 1000000);
+	out->timeout_ms = config_duration_ms(cfg, section, "timeout", 30000,
+					     1000, 3600000);
+	out->max_body =
+		config_size(cfg, section, "max_body", 64 * 1024, 0, 16 << 20);
+	out->max_header = config_size(cfg, section, "max_header", 16 * 1024,
+				      4096, 1 << 20);
+}
+
+void
+http_config_clear(struct http_config *hc)
+{
+	g_clear_pointer(&hc->address, g_free);
+}
+
+struct http_server *
+http_server_new(const struct http_config *hc)
+{
+	struct http_server *srv = g_new0(struct http_server, 1);
+
+	srv->cfg = *hc;
+	srv->cfg.address = g_strdup(hc->address);
+	srv->routes = g_array_new(FALSE, TRUE, sizeof(struct http_route_entry));
+	return srv;
+}
+
+void
+http_route(struct http_server *srv, const char *method, const char *path,
+	   int prefix, http_handler_fn fn, void *ud)
+{
+	struct http_route_entry r = {
+		.method = g_strdup(method),
+		.path = g_strdup(path),
+		.path_len = strlen(path),
+		.prefix = prefix,
+		.fn = fn,
+		.ud = ud,
+	};
+
+	g_array_append_val(srv->routes, r);
+}
+
+static const struct http_route_entry *
+http_find(const struct http_server *srv, const char *method, const char *url,
+	  int *method_mismatch)
+{
+	*method_mismatch = 0;
+	for (guint i = 0; i < srv->routes->len; i++) {
+		const struct http_route_entry *r =
+			&g_array_index(srv->routes, struct http_route_entry, i);
+		int path_ok = r->prefix
+				      ? strncmp(url, r->path, r->path_len) == 0
+				      : strcmp(url, r->path) == 0;
+
+		if (!path_ok)
+			continue;
+		if (r->method ? strcmp(method, r->method) == 0
+			      : (strcmp(method, "GET") == 0 ||
+				 strcmp(method, "HEAD") == 0))
+			return r;
+		*method_mismatch = 1;
+	}
+	return NULL;
+}
+
+void
+http_respond(struct http_response *resp, int status, const char *content_type,
+	     const char *body)
+{
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->body = body;
+	resp->body_len = body ? strlen(body) : 0;
+	resp->body_static = 0;
+	resp->body_free = NULL;
+}
+
+void
+http_response_header(struct http_response *resp, const char *name,
+		     const char *value)
+{
+	if (!resp->headers)
+		resp->headers = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(resp->headers, g_strdup(name));
+	g_ptr_array_add(resp->headers, g_strdup(value));
+}
+
+const char *
+http_query(const struct http_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+					   key);
+}
+
+const char *
+http_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result
+http_send(struct MHD_Connection *conn, struct http_response *out)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(out->body_len, (void *)out->body,
+					       out->body_static
+						       ? MHD_RESPMEM_PERSISTENT
+						       : MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (out->content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					out->content_type);
+	for (guint i = 0; out->headers && i + 1 < out->headers->len; i += 2)
+		MHD_add_response_header(resp, out->headers->pdata[i],
+					out->headers->pdata[i + 1]);
+	ret = MHD_queue_response(conn, (unsigned)out->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+http_simple(struct MHD_Connection *conn, int status, const char *text)
+{
+	struct http_response out = { 0 };
+
+	http_respond(&out, status, "text/plain; charset=utf-8", text);
+	out.body_static = 1;
+	return http_send(conn, &out);
+}
+
+static void
+http_client_ip(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	g_strlcpy(buf, "?", len);
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  buf, (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			  (socklen_t)len);
+}
+
+static enum MHD_Result
+http_dispatch(struct http_server *srv, struct MHD_Connection *conn,
+	      const char *method, const char *url, struct http_ctx *ctx)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	struct http_request req = {
+		.method = method,
+		.path = url,
+		.body = ctx->body ? ctx->body->str : NULL,
+		.body_len = ctx->body ? ctx->body->len : 0,
+		.client_ip = ip,
+		.now_ms = g_get_real_time() / 1000,
+		.conn = conn,
+	};
+	struct http_response out = { .status = 200 };
+	enum MHD_Result ret;
+
+	http_client_ip(conn, ip, sizeof(ip));
+	ctx->route->fn(ctx->route->ud, &req, &out);
+	ret = http_send(conn, &out);
+	if (out.body_free && out.body)
+		out.body_free((void *)out.body);
+	if (out.headers)
+		g_ptr_array_free(out.headers, TRUE);
+	(void)srv;
+	return ret;
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url,
+	    const char *method, const char *version, const char *upload_data,
+	    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_ctx *ctx = *con_cls;
+
+	if (!ctx) {
+		int mismatch;
+		const struct http_route_entry *r =
+			http_find(srv, method, url, &mismatch);
+		if (!r)
+			return mismatch ? http_simple(conn, 405,
+						      "method not allowed\n")
+					: http_simple(conn, 404, "not found\n");
+		ctx = g_new0(struct http_ctx, 1);
+		ctx->route = r;
+		*con_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!ctx->body)
+			ctx->body = g_string_new(NULL);
+		if (ctx->body->len + *upload_data_size >
+		    (size_t)srv->cfg.max_body)
+			ctx->too_large = 1;
+		else
+			g_string_append_len(ctx->body, upload_data,
+					    (gssize)*upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (ctx->too_large)
+		return http_simple(conn, 413, "request body too large\n");
+	return http_dispatch(srv, conn, method, url, ctx);
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	       enum MHD_RequestTerminationCode toe)
+{
+	struct http_ctx *ctx = *con_cls;
+
+	if (!ctx)
+		return;
+	if (ctx->body)
+		g_string_free(ctx->body, TRUE);
+	g_free(ctx);
+	*con_cls = NULL;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	g_vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	log_debug("http: %s", buf);
+}
+
+static int
+http_sockaddr(const struct http_config *hc, struct sockaddr_storage *ss,
+	      GError **error)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, hc->address, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)hc->port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, hc->address, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)hc->port);
+		return 0;
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "http: listen address \"%s\" is not an IP address",
+		    hc->address);
+	return -1;
+}
+
+int
+http_server_start(struct http_server *srv, GError **error)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *di;
+
+	if (http_sockaddr(&srv->cfg, &ss, error) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->mhd = MHD_start_daemon(
+		flags, (uint16_t)srv->cfg.port, NULL, NULL, http_access, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)srv->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)((srv->cfg.timeout_ms + 999) / 1000),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.max_header,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv, MHD_OPTION_END);
+	if (!srv->mhd) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "http: cannot listen on %s:%d (address in use or "
+			    "not available)",
+			    srv->cfg.address, srv->cfg.port);
+		return -1;
+	}
+	di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = di ? di->port : srv->cfg.port;
+	return 0;
+}
+
+int
+http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void
+http_server_free(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd);
+	for (guint i = 0; i < srv->routes->len; i++) {
+		struct http_route_entry *r =
+			&g_array_index(srv->routes, struct http_route_entry, i);
+		g_free(r->method);
+		g_free(r->path);
+	}
+	g_array_free(srv->routes, TRUE);
+	http_config_clear(&srv->cfg);
+	g_free(srv);
+}

@@ -1,0 +1,321 @@
+/* ingest: see ingest.h. */
+#include "core/ingest.h"
+
+#include <string.h>
+
+#include "core/store.h"
+
+struct ingest_classifier {
+	char *name;
+	ingest_classify_fn fn;
+	void *ud;
+};
+
+struct ingest {
+	GArray *classifiers; /* struct ingest_classifier */
+	ingest_token_fn token_fn;
+	void *token_ud;
+};
+
+struct ingest *
+ingest_new(void)
+{
+	struct ingest *in = g_new0(struct ingest, 1);
+
+	g_mime_init();
+	in->classifiers =
+		g_array_new(FALSE, TRUE, sizeof(struct ingest_classifier));
+	return in;
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	if (!in)
+		return;
+	for (guint i = 0; i < in->classifiers->len; i++)
+		g_free(g_array_index(in->classifiers, struct ingest_classifier,
+				     i)
+			       .name);
+	g_array_free(in->classifiers, TRUE);
+	g_free(in);
+	g_mime_shutdown();
+}
+
+void
+ingest_add_classifier(struct ingest *in, const char *name,
+		      ingest_classify_fn fn, void *ud)
+{
+	struct ingest_classifier c = { g_strdup(name), fn, ud };
+
+	g_array_append_val(in->classifiers, c);
+}
+
+unsigned
+ingest_classifier_count(const struct ingest *in)
+{
+	return in->classifiers->len;
+}
+
+void
+ingest_set_token_resolver(struct ingest *in, ingest_token_fn fn, void *ud)
+{
+	in->token_fn = fn;
+	in->token_ud = ud;
+}
+
+/* CRLF and bare CR to LF; returns NULL when there is no CR at all. */
+static char *
+ingest_normalise(const char *raw, size_t len, size_t *outlen)
+{
+	char *out, *o;
+
+	if (!memchr(raw, '\r', len))
+		return NULL;
+	out = o = g_malloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] == '\r') {
+			*o++ = '\n';
+			if (i + 1 < len && raw[i + 1] == '\n')
+				i++;
+		} else {
+			*o++ = raw[i];
+		}
+	}
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return out;
+}
+
+static GMimeMessage *
+ingest_parse(const char *raw, size_t len)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg;
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return msg;
+}
+
+/* The delivery headers of the message itself: where a bounce sent to the
+ * token address says which address it was delivered to. */
+static void
+ingest_envelope_hints(GMimeMessage *msg, struct report *r)
+{
+	static const char *const names[] = { "X-Original-To", "Delivered-To",
+					     "Envelope-To", "X-Envelope-To",
+					     "To" };
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int n = g_mime_header_list_get_count(hl);
+
+	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+		for (int i = 0; i < n && i < 64; i++) {
+			GMimeHeader *h =
+				g_mime_header_list_get_header_at(hl, i);
+			const char *v;
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       names[k]) != 0)
+				continue;
+			v = g_mime_header_get_value(h);
+			if (v)
+				report_add_hint(r, v);
+		}
+	}
+}
+
+static void
+ingest_resolve_token(struct ingest *in, struct report *r)
+{
+	struct report_token best = { .valid = -1 };
+
+	for (guint i = 0; i < r->token_hints->len; i++) {
+		struct report_token t = { .valid = -1 };
+		const char *hint = r->token_hints->pdata[i];
+		/* A header may hold a list ("a@x, b@y"): try each part. */
+		char **parts = g_strsplit_set(hint, ",", 16);
+		int res = -1;
+
+		for (char **p = parts; *p && res != 1; p++) {
+			memset(&t, 0, sizeof(t));
+			res = in->token_fn(in->token_ud, g_strstrip(*p), &t);
+			if (res == 0 && best.valid < 0) {
+				best = t;
+				best.valid = 0;
+				memset(&t, 0, sizeof(t));
+			}
+			if (res != 1) {
+				g_free(t.account);
+				g_free(t.message);
+				g_free(t.key);
+				g_free(t.error);
+			}
+		}
+		g_strfreev(parts);
+		if (res == 1) {
+			g_free(best.error);
+			r->token = t;
+			r->token.valid = 1;
+			return;
+		}
+	}
+	if (best.valid == 0) {
+		r->token = best;
+	} else if (r->kind != REPORT_NOT_FEEDBACK) {
+		r->token.valid = 0;
+		r->token.error =
+			g_strdup_printf("no token found (%u places looked at)",
+					r->token_hints->len);
+	}
+}
+
+struct report *
+ingest_classify(struct ingest *in, const char *raw, size_t len)
+{
+	struct report *r = report_new();
+	size_t nlen = len;
+	char *norm = ingest_normalise(raw, len, &nlen);
+	const char *data = norm ? norm : raw;
+	GMimeMessage *msg = ingest_parse(data, nlen);
+
+	if (!msg) {
+		report_set_error(r, "not a MIME message");
+		g_free(norm);
+		return r;
+	}
+	for (guint i = 0; i < in->classifiers->len; i++) {
+		struct ingest_classifier *c = &g_array_index(
+			in->classifiers, struct ingest_classifier, i);
+
+		if (c->fn(c->ud, msg, data, nlen, r))
+			break;
+	}
+	if (in->token_fn) {
+		ingest_envelope_hints(msg, r);
+		ingest_resolve_token(in, r);
+	}
+	g_object_unref(msg);
+	g_free(norm);
+	return r;
+}
+
+/* The event type of one recipient of a report. */
+static const char *
+ingest_event_type(const struct report *r, const struct report_rcpt *rc)
+{
+	const char *ft;
+
+	switch (r->kind) {
+	case REPORT_DSN:
+		if (!rc->action || strcmp(rc->action, "failed") == 0)
+			return "bounce";
+		if (strcmp(rc->action, "delayed") == 0)
+			return "delay";
+		return "delivery";
+	case REPORT_ARF:
+		ft = r->feedback ? r->feedback->type : NULL;
+		if (ft && strcmp(ft, "not-spam") == 0)
+			return "not-spam";
+		if (ft && strcmp(ft, "opt-out") == 0)
+			return "unsubscribe";
+		if (ft && strcmp(ft, "auth-failure") == 0)
+			return "auth-failure";
+		return "complaint";
+	case REPORT_AUTOREPLY:
+		return "autoreply";
+	case REPORT_DMARC_AGGREGATE:
+	case REPORT_NOT_FEEDBACK:
+		break;
+	}
+	return NULL;
+}
+
+int
+ingest_commit(struct store *st, int64_t report_id, const struct report *r,
+	      int64_t now_ms, GError **error)
+{
+	int attributed = r->token.valid == 1;
+	struct store_report_result res = {
+		.kind = report_kind_name(r->kind),
+		.error = r->error,
+		.account = attributed ? (int64_t)r->token.account_id : -1,
+		.send = attributed ? (int64_t)r->token.serial : -1,
+		.token_error = r->token.valid == 0 ? r->token.error : NULL,
+	};
+
+	if (store_report_classify(st, report_id, &res, error) < 0)
+		return -1;
+	for (guint i = 0; i < r->rcpts->len; i++) {
+		const struct report_rcpt *rc = r->rcpts->pdata[i];
+		const char *type = ingest_event_type(r, rc);
+		struct store_event ev = {
+			.ts_ms = now_ms,
+			.type = type,
+			.account = res.account,
+			.send = res.send,
+			.report = report_id,
+			.recipient = rc->recipient,
+			.reason = rc->reason,
+			.klass = rc->klass,
+			.status = rc->status,
+			.diagnostic = rc->diagnostic,
+			.verdict = NULL,
+		};
+		char *dedup;
+		int r2;
+
+		if (!type)
+			continue;
+		if (attributed)
+			dedup = g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ":%s", type, res.send,
+				rc->recipient ? rc->recipient : "");
+		else
+			dedup = g_strdup_printf("%s:r%" G_GINT64_FORMAT ":%u",
+						type, report_id, i);
+		ev.dedup = dedup;
+		r2 = store_event_add(st, &ev, NULL, error);
+		g_free(dedup);
+		if (r2 < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ingest_store(struct ingest *in, struct store *st,
+	     const struct ingest_message *m, int64_t *report_id, int *dup,
+	     const char **kind, GError **error)
+{
+	struct store_report sr = {
+		.received_ms = m->received_ms,
+		.source = m->source,
+		.raw = m->raw,
+		.size = m->len,
+		.orig_size = m->orig_size,
+		.truncated = m->truncated,
+	};
+	struct report *r;
+	int ret;
+
+	if (kind)
+		*kind = "unclassified";
+	if (store_report_add(st, &sr, report_id, dup, error) < 0)
+		return -1;
+	if (*dup || ingest_classifier_count(in) == 0)
+		return 0;
+	r = ingest_classify(in, m->raw, m->len);
+	if (m->truncated && r->kind == REPORT_NOT_FEEDBACK)
+		report_set_error(
+			r, "truncated at %zu of %" G_GINT64_FORMAT " bytes",
+			m->len, m->orig_size);
+	ret = ingest_commit(st, *report_id, r, m->received_ms, error);
+	if (kind)
+		*kind = report_kind_name(r->kind);
+	report_free(r);
+	return ret;
+}

@@ -1,0 +1,129 @@
+/* log: see log.h. */
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static enum log_level log_level = LOG_LEVEL_INFO;
+static int log_to_syslog;
+static int log_stamp; /* stderr not read by journald: prefix the time */
+
+static const char *const log_names[] = {
+	[LOG_LEVEL_ERR] = "err",       [LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+int
+log_level_parse(const char *name, enum log_level *out)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(log_names); i++) {
+		if (g_ascii_strcasecmp(name, log_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+log_init(const char *dest, enum log_level level, const char *ident)
+{
+	if (strcmp(dest, "stderr") == 0) {
+		log_to_syslog = 0;
+		log_stamp = g_getenv("JOURNAL_STREAM") == NULL;
+	} else if (strcmp(dest, "syslog") == 0) {
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		log_to_syslog = 1;
+	} else {
+		return -1;
+	}
+	log_level = level;
+	return 0;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+				    LOG_DEBUG };
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	int n;
+	int saved = errno;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	if (log_to_syslog) {
+		syslog(prio[level], "%s", line);
+	} else {
+		char out[LOG_LINE_MAX + 64], stamp[32] = "";
+		int m;
+
+		if (log_stamp) {
+			GDateTime *now = g_date_time_new_now_utc();
+			char *s = g_date_time_format(now, "%FT%T.%fZ ");
+			/* Milliseconds are enough: cut the microseconds. */
+			g_strlcpy(stamp, s, sizeof(stamp));
+			if (strlen(stamp) > 25)
+				memcpy(stamp + 23, "Z ", 3);
+			g_free(s);
+			g_date_time_unref(now);
+		}
+		m = snprintf(out, sizeof(out), "%s%s: %s\n", stamp,
+			     log_names[level], line);
+		if (m > 0 && write(STDERR_FILENO, out, (size_t)m) < 0) {
+			/* Nowhere left to report it. */
+		}
+	}
+	errno = saved;
+}
+
+const char *
+log_addr(const char *addr, char *buf, size_t len)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	g_snprintf(buf, len, "*@%s", at ? at + 1 : "?");
+	return buf;
+}
+
+static void
+log_glib_handler(const gchar *domain, GLogLevelFlags flags, const gchar *msg,
+		 gpointer data)
+{
+	enum log_level l = LOG_LEVEL_DEBUG;
+
+	if (flags & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+		l = LOG_LEVEL_ERR;
+	else if (flags & G_LOG_LEVEL_WARNING)
+		l = LOG_LEVEL_WARN;
+	else if (flags & G_LOG_LEVEL_MESSAGE)
+		l = LOG_LEVEL_NOTICE;
+	else if (flags & G_LOG_LEVEL_INFO)
+		l = LOG_LEVEL_INFO;
+	log_msg(l, "%s: %s", domain ? domain : "glib", msg);
+}
+
+void
+log_capture_glib(void)
+{
+	g_log_set_default_handler(log_glib_handler, NULL);
+}
