@@ -86,30 +86,45 @@ deps:
 deps-test:
 	@./mk/deps.sh mk/packages.build mk/packages.test
 
+# V=1 shows the full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Keep intermediate objects of tests and fuzz targets.
+.SECONDARY:
+
 $(B)/obj/%.o: %.c | build/pkg.mk
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBFBLD): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/fbld: $(MAIN_OBJS) $(LIBFBLD)
-	$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBFBLD)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $< $(LIBFBLD) $(PKG_LIBS) -lcmocka
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -o $@ $< $(LIBFBLD) $(PKG_LIBS) -lcmocka
 
 $(B)/tests/%: $(B)/obj/tests/lib/%.o $(LIBFBLD)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $< $(LIBFBLD) $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -o $@ $< $(LIBFBLD) $(PKG_LIBS)
 
 # A fuzz target linked with a plain driver that replays files: this is how
 # `make check` runs the saved corpus and crashers without clang.
 $(B)/fuzz/replay-%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(LIBFBLD)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
 
 test-bins: $(B)/fbld $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
@@ -128,7 +143,8 @@ fuzz-bins: $(FUZZ_BINS)
 
 build/fuzz/bin/%: build/fuzz/obj/tests/fuzz/%.o $(LIBFBLD)
 	@mkdir -p $(@D)
-	$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
 
 # Runs each libFuzzer target for FUZZ_SECONDS from its saved corpus.
 FUZZ_SECONDS ?= 20
