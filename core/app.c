@@ -87,6 +87,7 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	spool_config_load(a->cfg, &a->spool);
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
 	token_config_load(a->cfg, create, &a->token);
+	tracking_config_load(a->cfg, &a->http, &a->tracking);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	if (config_finish(a->cfg, error) < 0) {
@@ -106,6 +107,7 @@ app_clear(struct app *a)
 	spool_config_clear(&a->spool);
 	http_config_clear(&a->http);
 	token_config_clear(&a->token);
+	tracking_config_clear(&a->tracking);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -138,6 +140,7 @@ struct app_serve {
 	struct metrics *m;
 	struct pickup *pickup;
 	struct http_server *http;
+	struct tracking *tracking;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -226,9 +229,18 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	s->pickup = pickup_new(&a->spool, st, in, m);
 	daemon_add_job(d, "pickup", a->spool.poll_interval_ms, app_pickup_job,
 		       s);
+	/* The tracking writer is registered before the HTTP server, so it
+	 * is stopped (drained) after the server stopped taking hits. */
+	s->tracking =
+		tracking_new(&a->tracking, &a->token, &a->store, m, error);
+	if (!s->tracking)
+		return -1;
+	daemon_add_service(d, "tracking", tracking_start, tracking_stop,
+			   s->tracking);
 	s->http = http_server_new(&a->http);
 	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
+	tracking_routes(s->tracking, s->http);
 	daemon_add_service(d, "http", app_http_start, app_http_stop, s);
 	return 0;
 }
@@ -241,6 +253,7 @@ app_serve_teardown(struct app *a)
 	if (!s)
 		return;
 	http_server_free(s->http);
+	tracking_free(s->tracking);
 	pickup_free(s->pickup);
 	g_free(s);
 	a->serve = NULL;

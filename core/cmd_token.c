@@ -1,6 +1,7 @@
 /*
- * fbld token mint|verify: the token codec for MTAs without a milter
- * (Exim, OpenSMTPD, scripts) and for people checking an address by hand.
+ * fbld token mint|verify|url: the token codec for MTAs without a milter
+ * (Exim, OpenSMTPD, scripts) and for people checking an address by hand;
+ * url builds the tracking URLs of a send (verp/url.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "core/app.h"
 #include "core/daemon.h"
+#include "verp/url.h"
 
 static const char token_help[] =
 	"Commands:\n"
@@ -18,7 +20,15 @@ static const char token_help[] =
 	"binds the token to\n      a single recipient.\n"
 	"  verify [--recipient R] ADDRESS-OR-TOKEN\n"
 	"      Print the decoded fields as JSON, or why the token is refused "
-	"(exit 1).";
+	"(exit 1).\n"
+	"  url open|click|unsubscribe (--token T | --account A [--message N]\n"
+	"      [--count C]) [--target URL] [--recipient R] [--base URL]\n"
+	"      Print the tracking URL of a send: its open pixel, a signed "
+	"click\n      redirect to URL, or its one-click unsubscribe (R, "
+	"when given, is\n      the address to unsubscribe). T is a token "
+	"or bounce address; with\n      A a token is minted as by mint "
+	"(C of them for consecutive\n      serials, one URL each). "
+	"--base defaults to [tracking] base_url.";
 
 static int
 token_parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -189,12 +199,117 @@ token_verify_cmd(struct app *a, const char *input, const char *rcpt)
 	return rc;
 }
 
+struct token_url_args {
+	const char *kind, *token, *account, *message, *rcpt, *target, *base;
+	int count;
+};
+
+static int
+token_url_one(struct app *a, const struct token_url_args *u, enum url_kind kind,
+	      const char *tok, GError **error)
+{
+	const char *arg = kind == URL_CLICK ? u->target : u->rcpt;
+	char *url;
+
+	if (url_build(a->token.keys, u->base ? u->base : a->tracking.base_url,
+		      kind, tok, arg, &url, error) < 0)
+		return -1;
+	printf("%s\n", url);
+	g_free(url);
+	return 0;
+}
+
+/* URLs for count tokens minted for consecutive (or reserved) serials. */
+static int
+token_url_minted(struct app *a, const struct token_url_args *u,
+		 enum url_kind kind, GError **error)
+{
+	struct store *st = NULL;
+	uint64_t serial = 0;
+	char tok[TOKEN_LEN + 1];
+	uint32_t id;
+	int rc = -1;
+
+	if (token_account(a, u->account, &id, &st, error) < 0)
+		goto out;
+	if (u->message &&
+	    (token_parse_u64(u->message, TOKEN_SERIAL_MAX, &serial) < 0 ||
+	     serial + (uint64_t)u->count - 1 > TOKEN_SERIAL_MAX)) {
+		g_set_error(error, URL_ERROR, 1,
+			    "--message must be a number from 0 to "
+			    "%" G_GUINT64_FORMAT,
+			    (guint64)TOKEN_SERIAL_MAX - (guint64)u->count + 1);
+		goto out;
+	}
+	if (!u->message && !st && !(st = store_open_config(&a->store, error)))
+		goto out;
+	for (int i = 0; i < u->count; i++) {
+		if (!u->message && store_send_reserve(st, id, daemon_now_ms(),
+						      &serial, error) < 0)
+			goto out;
+		if (token_mint(a->token.keys, id, serial, daemon_now_ms(),
+			       u->rcpt, tok, error) < 0 ||
+		    token_url_one(a, u, kind, tok, error) < 0)
+			goto out;
+		serial++;
+	}
+	rc = 0;
+out:
+	store_close(st);
+	return rc;
+}
+
+static int
+token_url_cmd(struct app *a, const struct token_url_args *u)
+{
+	static const char *const kinds[] = { "open", "click", "unsubscribe" };
+	enum url_kind kind = URL_OPEN;
+	char tok[TOKEN_LEN + 1];
+	GError *e = NULL;
+	int rc;
+
+	while (kind <= URL_UNSUBSCRIBE && strcmp(u->kind, kinds[kind]) != 0)
+		kind++;
+	if (kind > URL_UNSUBSCRIBE || !!u->token == !!u->account ||
+	    (u->token && u->count != 1) || u->count < 1 ||
+	    (kind == URL_CLICK && !u->target)) {
+		fprintf(stderr, "fbld token url: say open, click or "
+				"unsubscribe, and exactly one of --token and "
+				"--account (click needs --target; --count "
+				"only with --account)\n");
+		return 2;
+	}
+	if (u->account) {
+		rc = token_url_minted(a, u, kind, &e);
+	} else if (token_extract(u->token, strlen(u->token), a->token.prefix,
+				 tok) != TOKEN_ERR_NONE ||
+		   token_verify(a->token.keys, tok, TOKEN_LEN, "",
+				daemon_now_ms(), a->token.max_age_days,
+				a->token.future_days, NULL,
+				&e) != TOKEN_ERR_NONE) {
+		if (!e)
+			g_set_error(&e, URL_ERROR, 1, "not a token: %s",
+				    u->token);
+		rc = -1;
+	} else {
+		rc = token_url_one(a, u, kind, tok, &e);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "fbld token url: %s\n", e->message);
+		g_error_free(e);
+		return 1;
+	}
+	return 0;
+}
+
 int
 cmd_token(int argc, char **argv)
 {
 	struct app_opts o = { 0 };
 	struct app a;
 	char *account = NULL, *message = NULL, *rcpt = NULL, *domain = NULL;
+	char *token = NULL, *target = NULL, *base = NULL;
+	int count = 1;
 	GOptionEntry entries[] = {
 		{ "account", 'a', 0, G_OPTION_ARG_STRING, &account,
 		  "Account name or numeric id (mint)", "A" },
@@ -205,22 +320,39 @@ cmd_token(int argc, char **argv)
 		  "R" },
 		{ "domain", 'd', 0, G_OPTION_ARG_STRING, &domain,
 		  "Bounce domain (mint; default [token] bounce_domain)", "D" },
+		{ "token", 't', 0, G_OPTION_ARG_STRING, &token,
+		  "An existing token or bounce address (url)", "T" },
+		{ "target", 'u', 0, G_OPTION_ARG_STRING, &target,
+		  "Where a click URL leads (url click)", "URL" },
+		{ "base", 'b', 0, G_OPTION_ARG_STRING, &base,
+		  "Base URL of the endpoint (url; default [tracking] base_url)",
+		  "URL" },
+		{ "count", 'n', 0, G_OPTION_ARG_INT, &count,
+		  "Mint this many tokens, one URL each (url with --account)",
+		  "C" },
 		G_OPTION_ENTRY_NULL
 	};
-	GOptionContext *ctx = g_option_context_new("mint|verify ...");
+	GOptionContext *ctx = g_option_context_new("mint|verify|url ...");
 	GError *e = NULL;
 	int rc = 2;
 
-	g_option_context_set_summary(ctx, "Mint or verify VERP tokens.");
+	g_option_context_set_summary(
+		ctx, "Mint or verify VERP tokens, build tracking URLs.");
 	g_option_context_set_description(ctx, token_help);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	app_add_options(ctx, &o);
 	if (app_parse_options(ctx, &argc, &argv) < 0)
 		goto out;
 	if (argc < 2 ||
-	    (strcmp(argv[1], "mint") != 0 && strcmp(argv[1], "verify") != 0)) {
+	    (strcmp(argv[1], "mint") != 0 && strcmp(argv[1], "verify") != 0 &&
+	     strcmp(argv[1], "url") != 0)) {
 		fprintf(stderr,
-			"fbld token: say mint or verify (see --help)\n");
+			"fbld token: say mint, verify or url (see --help)\n");
+		goto out;
+	}
+	if (strcmp(argv[1], "url") == 0 && argc != 3) {
+		fprintf(stderr, "fbld token url: say open, click or "
+				"unsubscribe\n");
 		goto out;
 	}
 	if (strcmp(argv[1], "verify") == 0 && argc != 3) {
@@ -228,16 +360,21 @@ cmd_token(int argc, char **argv)
 			"fbld token verify: give one ADDRESS-OR-TOKEN\n");
 		goto out;
 	}
-	if (app_load(&a, &o, strcmp(argv[1], "mint") == 0, &e) < 0) {
+	if (app_load(&a, &o, strcmp(argv[1], "verify") != 0, &e) < 0) {
 		fprintf(stderr, "fbld token: %s\n", e->message);
 		g_error_free(e);
 		rc = 1;
 		goto out;
 	}
-	if (strcmp(argv[1], "mint") == 0)
+	if (strcmp(argv[1], "mint") == 0) {
 		rc = token_mint_cmd(&a, account, message, rcpt, domain);
-	else
+	} else if (strcmp(argv[1], "url") == 0) {
+		struct token_url_args u = { argv[2], token,  account, message,
+					    rcpt,    target, base,    count };
+		rc = token_url_cmd(&a, &u);
+	} else {
 		rc = token_verify_cmd(&a, argv[2], rcpt);
+	}
 	app_clear(&a);
 out:
 	g_option_context_free(ctx);
@@ -245,6 +382,9 @@ out:
 	g_free(message);
 	g_free(rcpt);
 	g_free(domain);
+	g_free(token);
+	g_free(target);
+	g_free(base);
 	app_opts_clear(&o);
 	return rc;
 }

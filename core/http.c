@@ -21,18 +21,29 @@ struct http_route_entry {
 	void *ud;
 };
 
+struct http_fixed {
+	int status;
+	struct MHD_Response *resp;
+};
+
 struct http_server {
 	struct http_config cfg;
-	GArray *routes; /* struct http_route_entry */
+	GArray *routes;	  /* struct http_route_entry */
+	GPtrArray *fixed; /* struct http_fixed * */
 	struct MHD_Daemon *mhd;
 	int port;
 };
 
-/* Per-request state across libmicrohttpd's calls. */
+/* Per-request state across libmicrohttpd's calls, created when the
+ * request line has arrived. Short targets (every tracking URL) live in
+ * the context itself: one allocation per request. */
 struct http_ctx {
 	const struct http_route_entry *route;
+	int routed;
 	GString *body;
 	int too_large;
+	char *target;
+	char target_buf[192];
 };
 
 void
@@ -86,7 +97,28 @@ http_server_new(const struct http_config *hc)
 	srv->cfg = *hc;
 	srv->cfg.address = g_strdup(hc->address);
 	srv->routes = g_array_new(FALSE, TRUE, sizeof(struct http_route_entry));
+	srv->fixed = g_ptr_array_new();
 	return srv;
+}
+
+const struct http_fixed *
+http_fixed_new(struct http_server *srv, int status, const char *content_type,
+	       const void *body, size_t len, const char *const *headers)
+{
+	struct http_fixed *f = g_new0(struct http_fixed, 1);
+
+	f->status = status;
+	f->resp = MHD_create_response_from_buffer(len, (void *)body,
+						  MHD_RESPMEM_PERSISTENT);
+	if (!f->resp)
+		g_error("http: cannot create a response"); /* out of memory */
+	if (content_type)
+		MHD_add_response_header(f->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					content_type);
+	for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+		MHD_add_response_header(f->resp, headers[i], headers[i + 1]);
+	g_ptr_array_add(srv->fixed, f);
+	return f;
 }
 
 void
@@ -169,6 +201,9 @@ http_send(struct MHD_Connection *conn, struct http_response *out)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (out->fixed)
+		return MHD_queue_response(conn, (unsigned)out->fixed->status,
+					  out->fixed->resp);
 	resp = MHD_create_response_from_buffer(out->body_len, (void *)out->body,
 					       out->body_static
 						       ? MHD_RESPMEM_PERSISTENT
@@ -221,6 +256,7 @@ http_dispatch(struct http_server *srv, struct MHD_Connection *conn,
 	struct http_request req = {
 		.method = method,
 		.path = url,
+		.target = ctx->target,
 		.body = ctx->body ? ctx->body->str : NULL,
 		.body_len = ctx->body ? ctx->body->len : 0,
 		.client_ip = ip,
@@ -241,6 +277,28 @@ http_dispatch(struct http_server *srv, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* Called once per request, with the request-target before
+ * libmicrohttpd decodes it; the context it returns comes back as
+ * *con_cls. */
+static void *
+http_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_ctx *ctx = g_new(struct http_ctx, 1);
+	size_t len = strlen(uri);
+
+	ctx->route = NULL;
+	ctx->routed = 0;
+	ctx->body = NULL;
+	ctx->too_large = 0;
+	if (len < sizeof(ctx->target_buf)) {
+		memcpy(ctx->target_buf, uri, len + 1);
+		ctx->target = ctx->target_buf;
+	} else {
+		ctx->target = g_strndup(uri, len);
+	}
+	return ctx;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	    const char *method, const char *version, const char *upload_data,
@@ -249,7 +307,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = cls;
 	struct http_ctx *ctx = *con_cls;
 
-	if (!ctx) {
+	if (!ctx->routed) {
 		int mismatch;
 		const struct http_route_entry *r =
 			http_find(srv, method, url, &mismatch);
@@ -257,9 +315,11 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			return mismatch ? http_simple(conn, 405,
 						      "method not allowed\n")
 					: http_simple(conn, 404, "not found\n");
-		ctx = g_new0(struct http_ctx, 1);
+		/* The response is queued on the next call, once the request
+		 * is read: queued now, libmicrohttpd closes the connection
+		 * after it. */
 		ctx->route = r;
-		*con_cls = ctx;
+		ctx->routed = 1;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -289,6 +349,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	if (ctx->body)
 		g_string_free(ctx->body, TRUE);
+	if (ctx->target != ctx->target_buf)
+		g_free(ctx->target);
 	g_free(ctx);
 	*con_cls = NULL;
 }
@@ -352,6 +414,7 @@ http_server_start(struct http_server *srv, GError **error)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.max_header,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, http_uri, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv, MHD_OPTION_END);
 	if (!srv->mhd) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -385,6 +448,12 @@ http_server_free(struct http_server *srv)
 		g_free(r->path);
 	}
 	g_array_free(srv->routes, TRUE);
+	for (guint i = 0; i < srv->fixed->len; i++) {
+		struct http_fixed *f = srv->fixed->pdata[i];
+		MHD_destroy_response(f->resp);
+		g_free(f);
+	}
+	g_ptr_array_free(srv->fixed, TRUE);
 	http_config_clear(&srv->cfg);
 	g_free(srv);
 }

@@ -6,7 +6,9 @@
  * Handlers run on the pool's threads, several at once: they must be
  * thread-safe and must not block on the disk (queue writes instead).
  * Request data is borrowed for the call only. Response bodies are copied
- * unless marked static (then they must outlive the server).
+ * unless marked static (then they must outlive the server). A response
+ * sent again and again (a pixel, a fixed page) is built once with
+ * http_fixed_new() and queued without a copy or an allocation.
  *
  * Limits on untrusted input: the request line and headers must fit in
  * max_header bytes (libmicrohttpd answers 414/431 otherwise), bodies over
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 struct config;
+struct http_fixed;
 struct http_server;
 
 struct http_config {
@@ -42,6 +45,8 @@ void http_config_clear(struct http_config *hc);
 struct http_request {
 	const char *method; /* GET, HEAD, POST, ... */
 	const char *path;   /* decoded, without the query */
+	const char *target; /* the request-target as received: not decoded,
+			       with the query */
 	const char *body;   /* NUL-terminated; NULL when empty */
 	size_t body_len;
 	const char *client_ip;
@@ -57,6 +62,8 @@ struct http_response {
 	int body_static;	  /* body outlives the server: not copied */
 	GDestroyNotify body_free; /* called on body once it is copied */
 	GPtrArray *headers;	  /* "Name", "value" pairs (char *), owned */
+	const struct http_fixed *fixed; /* when set, sent instead of all
+					   the above */
 };
 
 typedef void (*http_handler_fn)(void *ud, const struct http_request *req,
@@ -73,6 +80,14 @@ int http_server_start(struct http_server *srv, GError **error);
 int http_server_port(const struct http_server *srv);
 /* Stops accepting, waits for handlers to return, frees. */
 void http_server_free(struct http_server *srv);
+
+/* A response built once (status, type, body, and NULL-terminated name,
+ * value pairs of headers), for handlers to set as resp->fixed. body must
+ * outlive the server; the response is freed with it. */
+const struct http_fixed *http_fixed_new(struct http_server *srv, int status,
+					const char *content_type,
+					const void *body, size_t len,
+					const char *const *headers);
 
 /* A decoded query argument, or NULL. */
 const char *http_query(const struct http_request *req, const char *key);

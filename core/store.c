@@ -108,6 +108,16 @@ static const char *const store_migrations[] = {
 	" last_uid INTEGER NOT NULL);",
 };
 
+/* store_events_add_bulk(): 16 rows of 14 columns per statement. */
+#define STORE_BULK_ROWS 16
+#define STORE_BULK_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define STORE_BULK_ROW4                                                        \
+	STORE_BULK_ROW ", " STORE_BULK_ROW ", " STORE_BULK_ROW                 \
+		       ", " STORE_BULK_ROW
+#define STORE_BULK_VALUES                                                      \
+	STORE_BULK_ROW4 ", " STORE_BULK_ROW4 ", " STORE_BULK_ROW4              \
+			", " STORE_BULK_ROW4
+
 enum store_stmt {
 	S_BEGIN,
 	S_COMMIT,
@@ -122,6 +132,13 @@ enum store_stmt {
 	S_REPORT_COUNTS,
 	S_REPORT_LIST,
 	S_EVENT_INSERT,
+	S_TRACKING_EVENTS_BULK,
+	S_TRACKING_RECLASSIFY,
+	S_TRACKING_SEND_CREATED,
+	S_TRACKING_SEND_RCPTS,
+	S_TRACKING_ACCOUNT_PLACEHOLDER,
+	S_TRACKING_SUPPRESSION_INSERT,
+	S_TRACKING_SUPPRESSION_FIND,
 	S_NSTMT
 };
 
@@ -156,6 +173,30 @@ static const char *const store_sql[S_NSTMT] = {
 		"machine, verdict, detail, dedup) VALUES (?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 		"ON CONFLICT (dedup) DO NOTHING",
+	[S_TRACKING_EVENTS_BULK] =
+		"INSERT INTO events (ts_ms, type, account_id, send_id, "
+		"report_id, recipient, reason, class, status, diagnostic, "
+		"machine, verdict, detail, dedup) VALUES " STORE_BULK_VALUES
+		" ON CONFLICT (dedup) DO NOTHING",
+	[S_TRACKING_RECLASSIFY] =
+		"UPDATE events SET machine = 1, verdict = ?5, reason = ?6, "
+		"detail = json_set(coalesce(detail, '{}'), '$.why', ?7) "
+		"WHERE send_id = ?1 AND type = ?2 AND ts_ms BETWEEN ?3 AND ?4 "
+		"AND verdict IS NOT ?5",
+	[S_TRACKING_SEND_CREATED] =
+		"SELECT created_ms FROM sends WHERE id = ?1",
+	[S_TRACKING_SEND_RCPTS] =
+		"SELECT rcpt FROM send_rcpts WHERE send_id = ?1 LIMIT 2",
+	[S_TRACKING_ACCOUNT_PLACEHOLDER] =
+		"INSERT INTO accounts (id, name, created_ms) "
+		"VALUES (?1, '#' || ?1, ?2) ON CONFLICT DO NOTHING",
+	[S_TRACKING_SUPPRESSION_INSERT] =
+		"INSERT INTO suppressions (account_id, recipient, reason, "
+		"created_ms) VALUES (?1, lower(?2), ?3, ?4) "
+		"ON CONFLICT DO NOTHING",
+	[S_TRACKING_SUPPRESSION_FIND] =
+		"SELECT 1 FROM suppressions WHERE account_id = ?1 "
+		"AND recipient = lower(?2)",
 };
 
 struct store {
@@ -687,4 +728,166 @@ store_query(struct store *st, const char *sql,
 	g_free(cols);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, sql);
+}
+
+/* ---- tracking ---------------------------------------------------------- */
+
+/* Binds ev to the 14 columns from index base + 1 on. */
+static void
+store_bind_event(sqlite3_stmt *s, int base, const struct store_event *ev)
+{
+	sqlite3_bind_int64(s, base + 1, ev->ts_ms);
+	store_bind_text(s, base + 2, ev->type);
+	store_bind_id(s, base + 3, ev->account);
+	store_bind_id(s, base + 4, ev->send);
+	store_bind_id(s, base + 5, ev->report);
+	store_bind_text(s, base + 6, ev->recipient);
+	store_bind_text(s, base + 7, ev->reason);
+	store_bind_text(s, base + 8, ev->klass);
+	store_bind_text(s, base + 9, ev->status);
+	store_bind_text(s, base + 10, ev->diagnostic);
+	sqlite3_bind_int(s, base + 11, ev->machine);
+	store_bind_text(s, base + 12, ev->verdict);
+	store_bind_text(s, base + 13, ev->detail);
+	store_bind_text(s, base + 14, ev->dedup);
+}
+
+int
+store_events_add_bulk(struct store *st, const struct store_event *evs, size_t n,
+		      GError **error)
+{
+	size_t i = 0;
+
+	for (; i + STORE_BULK_ROWS <= n; i += STORE_BULK_ROWS) {
+		sqlite3_stmt *s = store_stmt(st, S_TRACKING_EVENTS_BULK, error);
+
+		if (!s)
+			return -1;
+		for (int r = 0; r < STORE_BULK_ROWS; r++)
+			store_bind_event(s, r * 14, &evs[i + (size_t)r]);
+		if (store_exec_stmt(st, s, error) < 0)
+			return -1;
+	}
+	for (; i < n; i++)
+		if (store_event_add(st, &evs[i], NULL, error) < 0)
+			return -1;
+	return 0;
+}
+
+int
+store_hits_reclassify(struct store *st, uint64_t send, const char *type,
+		      int64_t from_ms, int64_t to_ms, const char *verdict,
+		      const char *reason, const char *why, int *n,
+		      GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_RECLASSIFY, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)send);
+	store_bind_text(s, 2, type);
+	sqlite3_bind_int64(s, 3, from_ms);
+	sqlite3_bind_int64(s, 4, to_ms);
+	store_bind_text(s, 5, verdict);
+	store_bind_text(s, 6, reason);
+	store_bind_text(s, 7, why);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	if (n)
+		*n = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_send_created(struct store *st, uint64_t send, int64_t *created_ms,
+		   GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_SEND_CREATED, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)send);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*created_ms = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "send");
+}
+
+int
+store_send_single_rcpt(struct store *st, uint64_t send, char **rcpt,
+		       GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_SEND_RCPTS, error);
+	char *first = NULL;
+	int rc, n = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)send);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (n++ == 0)
+			first = g_strdup(
+				(const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		g_free(first);
+		return store_fail(st, error, rc, "send recipients");
+	}
+	if (n != 1) {
+		g_free(first);
+		return 1;
+	}
+	*rcpt = first;
+	return 0;
+}
+
+/* ---- suppressions ------------------------------------------------------- */
+
+int
+store_suppression_add(struct store *st, uint32_t account, const char *recipient,
+		      const char *reason, int64_t now_ms, int *added,
+		      GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_ACCOUNT_PLACEHOLDER, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, now_ms);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	s = store_stmt(st, S_TRACKING_SUPPRESSION_INSERT, error);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	store_bind_text(s, 2, recipient);
+	store_bind_text(s, 3, reason);
+	sqlite3_bind_int64(s, 4, now_ms);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	if (added)
+		*added = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+int
+store_suppression_check(struct store *st, uint32_t account,
+			const char *recipient, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_SUPPRESSION_FIND, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	store_bind_text(s, 2, recipient);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "suppression");
 }

@@ -163,4 +163,43 @@ int store_query(struct store *st, const char *sql,
 		void (*row)(void *ud, int ncol, const char *const *cols),
 		void *ud, GError **error);
 
+/* ---- tracking ---------------------------------------------------------- */
+
+/* Adds n events inside the caller's transaction, many rows per statement
+ * (the tracking writer's group commit); a dedup conflict skips the row. */
+int store_events_add_bulk(struct store *st, const struct store_event *evs,
+			  size_t n, GError **error);
+
+/* Re-labels the type events of one send in [from_ms, to_ms] as machine
+ * hits with this verdict (hits found to be machine only later, such as
+ * every link of a message clicked within a second); *n gets the count. */
+int store_hits_reclassify(struct store *st, uint64_t send, const char *type,
+			  int64_t from_ms, int64_t to_ms, const char *verdict,
+			  const char *reason, const char *why, int *n,
+			  GError **error);
+/* When the send was recorded: 0 found, 1 no such send, -1 error. */
+int store_send_created(struct store *st, uint64_t send, int64_t *created_ms,
+		       GError **error);
+/* The recipient of a send that had exactly one (caller frees): 0 found,
+ * 1 none or several, -1 error. */
+int store_send_single_rcpt(struct store *st, uint64_t send, char **rcpt,
+			   GError **error);
+
+/* ---- suppressions ------------------------------------------------------- */
+
+/*
+ * The recipients an account must not mail again (one-click unsubscribes,
+ * and whatever else adds to the list). Addresses are compared in lower
+ * case. An account known only by a token's id gets a placeholder row named
+ * "#ID" so the entry can reference it.
+ */
+/* *added (may be NULL) is 0 when the entry was already there (the first
+ * reason and time are kept). */
+int store_suppression_add(struct store *st, uint32_t account,
+			  const char *recipient, const char *reason,
+			  int64_t now_ms, int *added, GError **error);
+/* 1 suppressed, 0 not, -1 error. */
+int store_suppression_check(struct store *st, uint32_t account,
+			    const char *recipient, GError **error);
+
 #endif

@@ -358,6 +358,11 @@ token_check_age(const struct token_fields *f, int64_t now_ms, int max_age_days,
 	int64_t today = now_ms / 86400000 - TOKEN_DAY_EPOCH;
 	char day[16];
 
+	/* The date is only for the message: not formatted on the hot path
+	 * of a good token (the tracking endpoint verifies one per hit). */
+	if ((int64_t)f->day <= today + future_days &&
+	    today - (int64_t)f->day <= max_age_days)
+		return TOKEN_ERR_NONE;
 	token_day_str(f->day, day, sizeof(day));
 	if ((int64_t)f->day > today + future_days)
 		return token_fail(error, TOKEN_ERR_FUTURE,
@@ -461,4 +466,33 @@ token_recipient_matches(const struct token_keyring *kr,
 	if (!k || !recipient)
 		return 0;
 	return token_rcpt_tag(k, recipient) == fields->rcpt_tag;
+}
+
+int
+token_slot_of(const char *input, size_t len)
+{
+	guint8 b[TOKEN_BYTES];
+	char tok[TOKEN_LEN];
+
+	if (len != TOKEN_LEN)
+		return -1;
+	for (size_t i = 0; i < TOKEN_LEN; i++) {
+		char c = g_ascii_tolower(input[i]);
+		if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
+			return -1;
+		tok[i] = c;
+	}
+	token_base32_decode(tok, b);
+	return b[0] & 15;
+}
+
+int
+token_keyring_mac(const struct token_keyring *kr, unsigned slot,
+		  const char *label, const void *data, size_t len, guint8 *out,
+		  size_t outlen)
+{
+	if (slot >= TOKEN_SLOTS || !kr->slots[slot] || outlen > 32)
+		return -1;
+	token_hmac(kr->slots[slot], label, data, len, out, outlen);
+	return 0;
 }

@@ -116,6 +116,18 @@ int token_recipient_matches(const struct token_keyring *kr,
 			    const struct token_fields *fields,
 			    const char *recipient);
 
+/*
+ * For the codecs beside this one (tracking URLs): the key slot a token of
+ * the right shape names, without verifying it (-1 when input is not 40
+ * base32 characters); and HMAC-SHA256(key of slot, label || data)
+ * truncated to outlen bytes (at most 32), -1 when the slot is empty. The
+ * label keeps each use of a key apart from the others.
+ */
+int token_slot_of(const char *input, size_t len);
+int token_keyring_mac(const struct token_keyring *kr, unsigned slot,
+		      const char *label, const void *data, size_t len,
+		      guint8 *out, size_t outlen);
+
 const char *token_error_name(enum token_error err);
 /* Unix milliseconds of the start of the token's day. */
 int64_t token_day_ms(uint16_t day);

@@ -1,0 +1,571 @@
+/* Unit tests of tracking/: the classifier's rules, link bursts, the
+ * one-click form, and the writer against a real SQLite file (read back
+ * through a second connection, as the daemon's other readers would). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
+
+#include "core/metrics.h"
+#include "core/store.h"
+#include "tracking/classify.h"
+#include "tracking/form.h"
+#include "tracking/tracking.h"
+#include "tracking/writer.h"
+
+#define NOW INT64_C(1767225600000)
+
+/* ---- classifier -------------------------------------------------------- */
+
+static struct tracking_rules *
+rules_new(void)
+{
+	char **scan_agents = g_strsplit("AcmeGuard", ",", -1);
+	char **scan_nets = g_strsplit("192.0.2.0/24", ",", -1);
+	char **proxy_nets = g_strsplit("2001:db8::/32,17.58.0.0/16", ",", -1);
+	struct tracking_rules *r = tracking_rules_new(
+		scan_agents, NULL, scan_nets, proxy_nets, 5000, NULL);
+
+	assert_non_null(r);
+	g_strfreev(scan_agents);
+	g_strfreev(scan_nets);
+	g_strfreev(proxy_nets);
+	return r;
+}
+
+static const char *
+classify(struct tracking_rules *r, enum url_kind kind, int head, const char *ua,
+	 const char *ip, int64_t since, enum tracking_verdict *v)
+{
+	struct tracking_facts f = {
+		.kind = kind,
+		.head = head,
+		.user_agent = ua,
+		.addr = ip ? g_inet_address_new_from_string(ip) : NULL,
+		.since_send_ms = since,
+	};
+	struct tracking_result res;
+
+	tracking_classify(r, &f, &res);
+	if (f.addr)
+		g_object_unref(f.addr);
+	*v = res.verdict;
+	assert_true(res.why[0] != '\0');
+	return res.reason;
+}
+
+static void
+test_rules(void **state)
+{
+	static const struct {
+		enum url_kind kind;
+		int head;
+		const char *ua, *ip;
+		int64_t since;
+		enum tracking_verdict verdict;
+		const char *reason;
+	} cases[] = {
+#define U TRACKING_UNKNOWN_TIME
+#define FF "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Firefox/120.0"
+		{ URL_OPEN, 0, FF, "198.51.100.7", U, TRACKING_HUMAN,
+		  "no-machine-signal" },
+		{ URL_OPEN, 0, FF, "198.51.100.7", 60000, TRACKING_HUMAN,
+		  "no-machine-signal" },
+		{ URL_OPEN, 1, FF, "198.51.100.7", U, TRACKING_SCANNER,
+		  "head-request" },
+		{ URL_CLICK, 0, "curl/8.0", NULL, U, TRACKING_SCANNER,
+		  "scanner-agent" },
+		{ URL_CLICK, 0, "Mozilla/5.0 acmeguard/2", NULL, U,
+		  TRACKING_SCANNER, "scanner-agent" },
+		{ URL_CLICK, 0, FF, "192.0.2.55", U, TRACKING_SCANNER,
+		  "scanner-network" },
+		{ URL_OPEN, 0,
+		  "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 "
+		  "(via ggpht.com GoogleImageProxy)",
+		  "66.249.84.1", 800, TRACKING_HUMAN, "gmail-image-proxy" },
+		{ URL_OPEN, 0, "YahooMailProxy; https://help.yahoo.com/kb/",
+		  NULL, U, TRACKING_PROXY, "proxy-agent" },
+		{ URL_OPEN, 0, FF, "17.58.1.2", U, TRACKING_PROXY,
+		  "proxy-network" },
+		{ URL_OPEN, 0, FF, "2001:db8::9", U, TRACKING_PROXY,
+		  "proxy-network" },
+		{ URL_OPEN, 0, "Mozilla/5.0", "198.51.100.7", U, TRACKING_PROXY,
+		  "bare-mozilla" },
+		/* A bare agent on a click is not Apple's prefetch. */
+		{ URL_CLICK, 0, "Mozilla/5.0", "198.51.100.7", U,
+		  TRACKING_HUMAN, "no-machine-signal" },
+		{ URL_CLICK, 0, FF, "198.51.100.7", 1200, TRACKING_SCANNER,
+		  "early-hit" },
+		{ URL_OPEN, 0, FF, "198.51.100.7", 4999, TRACKING_SCANNER,
+		  "early-hit" },
+		{ URL_OPEN, 0, FF, "198.51.100.7", 5000, TRACKING_HUMAN,
+		  "no-machine-signal" },
+		{ URL_OPEN, 0, NULL, "198.51.100.7", U, TRACKING_UNKNOWN,
+		  "no-user-agent" },
+		{ URL_OPEN, 0, "", NULL, U, TRACKING_UNKNOWN, "no-user-agent" },
+#undef U
+#undef FF
+	};
+	struct tracking_rules *r = rules_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		enum tracking_verdict v;
+		const char *reason =
+			classify(r, cases[i].kind, cases[i].head, cases[i].ua,
+				 cases[i].ip, cases[i].since, &v);
+
+		if (v != cases[i].verdict || strcmp(reason, cases[i].reason))
+			fail_msg("case %zu: %s/%s, expected %s/%s", i,
+				 tracking_verdict_name(v), reason,
+				 tracking_verdict_name(cases[i].verdict),
+				 cases[i].reason);
+	}
+	tracking_rules_free(r);
+}
+
+static void
+test_rules_config(void **state)
+{
+	char **bad = g_strsplit("10.0.0.0/99", ",", -1);
+	GError *e = NULL;
+
+	assert_null(tracking_rules_new(NULL, NULL, bad, NULL, 0, &e));
+	g_strfreev(bad);
+	assert_non_null(e);
+	assert_non_null(strstr(e->message, "10.0.0.0/99"));
+	g_clear_error(&e);
+	assert_true(tracking_is_machine(TRACKING_PROXY));
+	assert_true(tracking_is_machine(TRACKING_SCANNER));
+	assert_false(tracking_is_machine(TRACKING_HUMAN));
+	assert_false(tracking_is_machine(TRACKING_UNKNOWN));
+}
+
+static void
+test_bursts(void **state)
+{
+	struct tracking_bursts *b = tracking_bursts_new(1000);
+	int64_t from;
+
+	assert_int_equal(tracking_bursts_add(b, 1, "https://a/", NOW, &from),
+			 1);
+	/* The same link again (a double click) is one link. */
+	assert_int_equal(
+		tracking_bursts_add(b, 1, "https://a/", NOW + 100, &from), 1);
+	assert_int_equal(
+		tracking_bursts_add(b, 1, "https://b/", NOW + 400, &from), 2);
+	assert_int_equal(from, NOW);
+	/* Another send is apart. */
+	assert_int_equal(
+		tracking_bursts_add(b, 2, "https://c/", NOW + 450, &from), 1);
+	/* Out of the window of the first clicks. */
+	assert_int_equal(
+		tracking_bursts_add(b, 1, "https://c/", NOW + 1350, &from), 2);
+	assert_int_equal(from, NOW + 400);
+	assert_int_equal(tracking_bursts_size(b), 2);
+	tracking_bursts_expire(b, NOW + 1460);
+	assert_int_equal(tracking_bursts_size(b), 1);
+	tracking_bursts_expire(b, NOW + 5000);
+	assert_int_equal(tracking_bursts_size(b), 0);
+	/* More clicks than are kept: the oldest go, nothing overflows. */
+	for (int i = 0; i < 3 * TRACKING_BURST_KEEP; i++) {
+		char link[32];
+
+		g_snprintf(link, sizeof(link), "https://l/%d", i);
+		tracking_bursts_add(b, 3, link, NOW + i, &from);
+	}
+	assert_int_equal(tracking_bursts_add(b, 3, "https://z/", NOW, &from),
+			 TRACKING_BURST_KEEP);
+	tracking_bursts_free(b);
+}
+
+/* ---- the one-click form ------------------------------------------------- */
+
+static int
+one_click(const char *ct, const char *body)
+{
+	return tracking_form_one_click(ct, body, body ? strlen(body) : 0);
+}
+
+static void
+test_form(void **state)
+{
+	const char *ue = "application/x-www-form-urlencoded";
+	const char *mp = "multipart/form-data; boundary=XyZ";
+
+	assert_true(one_click(ue, "List-Unsubscribe=One-Click"));
+	assert_true(one_click(NULL, "List-Unsubscribe=One-Click\r\n"));
+	assert_true(one_click(ue, "a=1&List-Unsubscribe=One-Click&b"));
+	assert_true(one_click(ue, "List%2DUnsubscribe=One%2dClick"));
+	assert_false(one_click(ue, "List-Unsubscribe=One-Clic"));
+	assert_false(one_click(ue, "list-unsubscribe=one-click"));
+	assert_false(one_click(ue, "List-Unsubscribe"));
+	assert_false(one_click(ue, ""));
+	assert_false(one_click(ue, NULL));
+	assert_false(one_click(ue, "List-Unsubscribe=%zz"));
+	assert_true(one_click(mp, "--XyZ\r\n"
+				  "Content-Disposition: form-data; "
+				  "name=\"List-Unsubscribe\"\r\n\r\n"
+				  "One-Click\r\n--XyZ--\r\n"));
+	assert_false(one_click(mp, "--XyZ\r\n"
+				   "Content-Disposition: form-data; "
+				   "name=\"Other\"\r\n\r\n"
+				   "One-Click\r\n--XyZ--\r\n"));
+	assert_false(one_click(mp, "not a multipart body"));
+	assert_false(one_click("multipart/form-data; boundary=a\r\nX: y",
+			       "--a\r\n\r\n--a--\r\n"));
+}
+
+static void
+test_form_limits(void **state)
+{
+	GString *s = g_string_new(NULL);
+
+	/* The pair after FORM_FIELDS_MAX others is not looked at. */
+	for (int i = 0; i < FORM_FIELDS_MAX; i++)
+		g_string_append(s, "x=1&");
+	g_string_append(s, "List-Unsubscribe=One-Click");
+	assert_false(one_click(NULL, s->str));
+	g_string_assign(s, "List-Unsubscribe=One-Click&");
+	while (s->len <= FORM_BODY_MAX)
+		g_string_append_c(s, 'x');
+	assert_false(one_click(NULL, s->str));
+	g_string_free(s, TRUE);
+}
+
+/* ---- the writer --------------------------------------------------------- */
+
+struct fixture {
+	char *dir, *path;
+	struct tracking_config tc;
+	struct tracking_rules *rules;
+	struct metrics *m;
+	struct store *st;     /* the writer's */
+	struct store *reader; /* the test's */
+	struct tracking_writer *w;
+};
+
+static void
+fixture_open(struct fixture *fx, int start)
+{
+	GError *e = NULL;
+
+	fx->st = store_open(fx->path, 5000, &e);
+	assert_non_null(fx->st);
+	fx->reader = store_open(fx->path, 5000, &e);
+	assert_non_null(fx->reader);
+	fx->w = tracking_writer_new(&fx->tc, fx->rules, fx->m, &e);
+	assert_non_null(fx->w);
+	if (start)
+		assert_int_equal(tracking_writer_start(fx->w, fx->st, &e), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = g_new0(struct fixture, 1);
+
+	fx->dir = g_dir_make_tmp("fbld-tracking-XXXXXX", NULL);
+	fx->path = g_build_filename(fx->dir, "fbld.db", NULL);
+	fx->tc.store_ip = TRACKING_IP_TRUNCATED;
+	fx->tc.store_user_agent = 1;
+	fx->tc.early_window_ms = 5000;
+	fx->tc.burst_window_ms = 1000;
+	fx->tc.burst_links = 2;
+	fx->tc.queue_max = 1000;
+	fx->tc.send_cache = 4;
+	fx->tc.unsubscribe_wait_ms = 10000;
+	fx->rules = tracking_rules_new(NULL, NULL, NULL, NULL, 5000, NULL);
+	fx->m = metrics_new();
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	tracking_writer_free(fx->w);
+	store_close(fx->st);
+	store_close(fx->reader);
+	tracking_rules_free(fx->rules);
+	metrics_free(fx->m);
+	g_unlink(fx->path);
+	{
+		char *wal = g_strconcat(fx->path, "-wal", NULL);
+		char *shm = g_strconcat(fx->path, "-shm", NULL);
+		g_unlink(wal);
+		g_unlink(shm);
+		g_free(wal);
+		g_free(shm);
+	}
+	g_rmdir(fx->dir);
+	g_strfreev(fx->tc.forwarded_from);
+	g_free(fx->path);
+	g_free(fx->dir);
+	g_free(fx);
+	return 0;
+}
+
+static struct tracking_hit *
+hit(enum url_kind kind, int64_t ts, uint64_t send, const char *ua,
+    const char *target, const char *rcpt)
+{
+	struct tracking_hit *h = tracking_hit_new(kind, 0, ts, "203.0.113.77",
+						  ua, NULL, target, rcpt);
+
+	h->account = 7;
+	h->send = send;
+	h->token_day = (uint16_t)(ts / 86400000 - TOKEN_DAY_EPOCH);
+	return h;
+}
+
+static void
+collect(void *ud, int ncol, const char *const *cols)
+{
+	GString *out = ud;
+
+	for (int i = 0; i < ncol; i++)
+		g_string_append_printf(out, "%s%s", i ? "|" : "",
+				       cols[i] ? cols[i] : "NULL");
+	g_string_append_c(out, '\n');
+}
+
+/* The rows of a query as "a|b\n" lines (caller frees). */
+static char *
+rows(struct fixture *fx, const char *sql)
+{
+	GString *out = g_string_new(NULL);
+	GError *e = NULL;
+
+	if (store_query(fx->reader, sql, collect, out, &e) < 0) {
+		g_string_append(out, e->message);
+		g_error_free(e);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+assert_rows(struct fixture *fx, const char *sql, const char *want)
+{
+	char *got = rows(fx, sql);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s:\ngot:\n%swant:\n%s", sql, got, want);
+	g_free(got);
+}
+
+static void
+test_writer_events(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t serial;
+	uint32_t acct;
+
+	fixture_open(fx, 0);
+	/* A send recorded now: hits right after it are early. */
+	assert_int_equal(store_account_ensure(fx->reader, "acme", &acct, NULL),
+			 0);
+	assert_int_equal(
+		store_send_reserve(fx->reader, acct, NOW, &serial, NULL), 0);
+	assert_int_equal(tracking_writer_start(fx->w, fx->st, NULL), 0);
+	tracking_writer_push(fx->w,
+			     hit(URL_OPEN, NOW + 60000, 9001,
+				 "Mozilla/5.0 (X11) Thunderbird/115", NULL,
+				 NULL),
+			     0);
+	tracking_writer_push(
+		fx->w,
+		hit(URL_OPEN, NOW + 61000, 9001, "Mozilla/5.0", NULL, NULL), 0);
+	tracking_writer_push(fx->w,
+			     hit(URL_CLICK, NOW + 2000, serial,
+				 "Mozilla/5.0 (X11) Firefox/120",
+				 "https://shop.example/a", NULL),
+			     0);
+	tracking_writer_push(
+		fx->w, hit(URL_OPEN, NOW + 90000, serial, NULL, NULL, NULL), 0);
+	tracking_writer_stop(fx->w);
+	assert_rows(
+		fx,
+		"SELECT type, account_id, send_id = 9001, machine, verdict,"
+		" reason, json_extract(detail, '$.ip'),"
+		" json_extract(detail, '$.send_time'),"
+		" json_extract(detail, '$.since_send_ms'),"
+		" json_extract(detail, '$.url'),"
+		" json_type(detail, '$.why') FROM events ORDER BY ts_ms",
+		"click|7|0|1|scanner|early-hit|203.0.113.0/24|NULL|2000|"
+		"https://shop.example/a|text\n"
+		"open|7|1|0|human|no-machine-signal|203.0.113.0/24|"
+		"token-day|NULL|NULL|NULL\n"
+		"open|7|1|1|proxy|bare-mozilla|203.0.113.0/24|token-day|"
+		"NULL|NULL|text\n"
+		"open|7|0|0|unknown|no-user-agent|203.0.113.0/24|NULL|90000|"
+		"NULL|NULL\n");
+	assert_rows(fx,
+		    "SELECT json_extract(detail, '$.user_agent') FROM events "
+		    "WHERE verdict = 'human'",
+		    "Mozilla/5.0 (X11) Thunderbird/115\n");
+}
+
+static void
+test_writer_unsubscribe(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t seq;
+
+	fixture_open(fx, 1);
+	seq = tracking_writer_push(fx->w,
+				   hit(URL_UNSUBSCRIBE, NOW, 42, "curl/8", NULL,
+				       "User@Example.ORG"),
+				   1);
+	assert_true(seq > 0);
+	/* Waited for: visible to another connection at once. */
+	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
+	assert_rows(fx,
+		    "SELECT account_id, recipient, reason FROM "
+		    "suppressions",
+		    "7|user@example.org|unsubscribe\n");
+	assert_int_equal(store_suppression_check(fx->reader, 7,
+						 "USER@example.org", NULL),
+			 1);
+	assert_int_equal(store_suppression_check(fx->reader, 8,
+						 "user@example.org", NULL),
+			 0);
+	/* The account, known only by its id, got a placeholder. */
+	assert_rows(fx, "SELECT id, name FROM accounts", "7|#7\n");
+	/* Twice: one event, one entry. Without a recipient (and no single
+	 * one recorded for the send): an event, no suppression. */
+	seq = tracking_writer_push(fx->w,
+				   hit(URL_UNSUBSCRIBE, NOW + 5, 42, NULL, NULL,
+				       "user@example.org"),
+				   1);
+	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
+	seq = tracking_writer_push(
+		fx->w, hit(URL_UNSUBSCRIBE, NOW + 9, 43, NULL, NULL, NULL), 1);
+	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
+	assert_rows(
+		fx,
+		"SELECT send_id, recipient, verdict, dedup FROM events "
+		"ORDER BY id",
+		"42|user@example.org|human|unsubscribe:42:user@example.org\n"
+		"43|NULL|human|unsubscribe:43:*\n");
+	assert_rows(fx, "SELECT count(*) FROM suppressions", "1\n");
+}
+
+static void
+test_writer_burst(void **state)
+{
+	struct fixture *fx = *state;
+	const char *ff = "Mozilla/5.0 (X11) Firefox/120";
+
+	fixture_open(fx, 1);
+	tracking_writer_push(
+		fx->w, hit(URL_CLICK, NOW, 5, ff, "https://a.example/", NULL),
+		0);
+	/* Committed on its own first: the burst must re-label it. */
+	assert_int_equal(tracking_writer_wait(fx->w, 1, 10000), 1);
+	tracking_writer_push(
+		fx->w,
+		hit(URL_CLICK, NOW + 300, 5, ff, "https://b.example/", NULL),
+		0);
+	/* Another message, and the same one much later: people. */
+	tracking_writer_push(
+		fx->w,
+		hit(URL_CLICK, NOW + 310, 6, ff, "https://b.example/", NULL),
+		0);
+	tracking_writer_push(
+		fx->w,
+		hit(URL_CLICK, NOW + 60000, 5, ff, "https://c.example/", NULL),
+		0);
+	tracking_writer_stop(fx->w);
+	assert_rows(fx,
+		    "SELECT send_id, machine, verdict, reason FROM events "
+		    "ORDER BY ts_ms",
+		    "5|1|scanner|link-burst\n"
+		    "5|1|scanner|link-burst\n"
+		    "6|0|human|no-machine-signal\n"
+		    "5|0|human|no-machine-signal\n");
+}
+
+static void
+test_writer_queue_full(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->tc.queue_max = 3;
+	fixture_open(fx, 0);
+	for (int i = 0; i < 5; i++) {
+		uint64_t seq = tracking_writer_push(
+			fx->w, hit(URL_OPEN, NOW + i, 1, "x", NULL, NULL), 0);
+		assert_int_equal(seq, i < 3 ? (uint64_t)i + 1 : 0);
+	}
+	/* An unsubscribe is never dropped. */
+	assert_int_equal(tracking_writer_push(fx->w,
+					      hit(URL_UNSUBSCRIBE, NOW, 1, NULL,
+						  NULL, "a@example.org"),
+					      1),
+			 4);
+	/* Stopping drains everything that was queued. */
+	assert_int_equal(tracking_writer_start(fx->w, fx->st, NULL), 0);
+	tracking_writer_stop(fx->w);
+	assert_rows(fx, "SELECT type, count(*) FROM events GROUP BY type",
+		    "open|3\nunsubscribe|1\n");
+}
+
+static void
+test_writer_privacy(void **state)
+{
+	struct fixture *fx = *state;
+	struct tracking_hit *h;
+
+	fx->tc.forwarded_from = g_strsplit("127.0.0.0/8", ",", -1);
+	fx->tc.store_user_agent = 0;
+	fixture_open(fx, 1);
+	/* Through a trusted proxy: the last hop it added is the client. */
+	h = tracking_hit_new(URL_OPEN, 0, NOW, "127.0.0.1", "Thunderbird",
+			     "10.9.9.9, 2001:db8:1:2::5", NULL, NULL);
+	tracking_writer_push(fx->w, h, 0);
+	/* Not from a trusted proxy: the header is ignored. */
+	h = tracking_hit_new(URL_OPEN, 0, NOW + 1, "198.51.100.20",
+			     "Thunderbird", "10.9.9.9", NULL, NULL);
+	tracking_writer_push(fx->w, h, 0);
+	tracking_writer_stop(fx->w);
+	assert_rows(fx,
+		    "SELECT json_extract(detail, '$.ip'), "
+		    "json_type(detail, '$.user_agent') FROM events "
+		    "ORDER BY ts_ms",
+		    "2001:db8:1::/48|NULL\n198.51.100.0/24|NULL\n");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_rules_config),
+		cmocka_unit_test(test_bursts),
+		cmocka_unit_test(test_form),
+		cmocka_unit_test(test_form_limits),
+		cmocka_unit_test_setup_teardown(test_writer_events, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_writer_unsubscribe, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_writer_burst, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_writer_queue_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_writer_privacy, setup,
+						teardown),
+	};
+	int rc;
+
+	g_mime_init();
+	rc = cmocka_run_group_tests_name("tracking", tests, NULL, NULL);
+	g_mime_shutdown();
+	return rc;
+}

@@ -1,0 +1,105 @@
+/*
+ * tracking/classify: is a tracking hit a person or a machine? Pure: facts in, a
+ * verdict with its rule and a sentence out; no clock, no I/O.
+ *
+ * Verdicts: human; proxy (a privacy proxy fetching images ahead of the
+ * person: Apple Mail Privacy Protection, Yahoo's proxy); scanner (security
+ * gateways and link checkers following every link); unknown (nothing to
+ * go on, e.g. no User-Agent at all). Rules, first match wins:
+ *
+ *   head-request       a HEAD request                      scanner
+ *   scanner-agent      User-Agent contains a scanner name  scanner
+ *   scanner-network    client in a configured network      scanner
+ *   gmail-image-proxy  open through GoogleImageProxy       human
+ *   proxy-agent        User-Agent contains a proxy name    proxy
+ *   proxy-network      client in a configured network      proxy
+ *   bare-mozilla       open with User-Agent "Mozilla/5.0"  proxy
+ *   early-hit          within early_window of the send     scanner
+ *   no-user-agent      no User-Agent header                unknown
+ *   no-machine-signal  none of the above                   human
+ *
+ * and, decided by the writer across hits (tracking_bursts below):
+ *   link-burst         burst_links different links of one
+ *                      message clicked within burst_window scanner
+ *
+ * Limits: agent patterns are matched case-insensitively on at most
+ * TRACKING_UA_MAX bytes of User-Agent.
+ */
+#ifndef FBLD_TRACKING_CLASSIFY_H
+#define FBLD_TRACKING_CLASSIFY_H
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+#include "verp/url.h"
+
+#define TRACKING_UA_MAX 512
+#define TRACKING_UNKNOWN_TIME INT64_MIN
+
+enum tracking_verdict {
+	TRACKING_HUMAN,
+	TRACKING_PROXY,
+	TRACKING_SCANNER,
+	TRACKING_UNKNOWN,
+};
+
+struct tracking_rules {
+	char **scanner_agents; /* lower-case substrings, built-in + config */
+	char **proxy_agents;
+	GPtrArray *scanner_nets; /* GInetAddressMask * */
+	GPtrArray *proxy_nets;
+	int64_t early_window_ms;
+};
+
+struct tracking_facts {
+	enum url_kind kind;
+	int head;
+	const char *user_agent; /* NULL when the header was absent */
+	GInetAddress *addr;	/* the client; NULL when unknown */
+	int64_t since_send_ms;	/* TRACKING_UNKNOWN_TIME without a send */
+};
+
+struct tracking_result {
+	enum tracking_verdict verdict;
+	const char *reason; /* the rule's name, static */
+	char why[256];
+};
+
+/* Built-in agent lists plus the configured ones; fails on a network that
+ * is not ADDRESS/PREFIX (the message names it). */
+struct tracking_rules *
+tracking_rules_new(char **scanner_agents, char **proxy_agents,
+		   char **scanner_networks, char **proxy_networks,
+		   int64_t early_window_ms, GError **error);
+void tracking_rules_free(struct tracking_rules *r);
+/* Parses "ADDRESS/PREFIX" or a bare address (full length). */
+GInetAddressMask *tracking_net_parse(const char *s, GError **error);
+
+void tracking_classify(const struct tracking_rules *r,
+		       const struct tracking_facts *f,
+		       struct tracking_result *out);
+
+const char *tracking_verdict_name(enum tracking_verdict v);
+/* Whether a verdict is a machine's (proxy or scanner). */
+int tracking_is_machine(enum tracking_verdict v);
+
+/*
+ * Clicks of each send seen lately, to find the burst of a scanner
+ * following every link of a message. tracking_bursts_add() records one
+ * click and returns how many different links of that send were clicked
+ * within window_ms of it (itself included), with *from_ms the earliest of
+ * them. At most TRACKING_BURST_KEEP clicks per send are kept.
+ */
+#define TRACKING_BURST_KEEP 16
+
+struct tracking_bursts;
+
+struct tracking_bursts *tracking_bursts_new(int64_t window_ms);
+void tracking_bursts_free(struct tracking_bursts *b);
+int tracking_bursts_add(struct tracking_bursts *b, uint64_t send,
+			const char *target, int64_t ts_ms, int64_t *from_ms);
+/* Forgets sends not clicked since now_ms - window_ms. */
+void tracking_bursts_expire(struct tracking_bursts *b, int64_t now_ms);
+unsigned tracking_bursts_size(const struct tracking_bursts *b);
+
+#endif

@@ -1,0 +1,653 @@
+/* tracking/writer: see writer.h. */
+#include "tracking/writer.h"
+
+#include <arpa/inet.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/store.h"
+#include "tracking/tracking.h"
+
+/* Sends not found are looked up again after this long: the milter may
+ * record a send a moment after its first hit. */
+#define WRITER_MISS_TTL_MS 60000
+/* Attempts at one batch while stopping before it is given up. */
+#define WRITER_STOP_ATTEMPTS 20
+#define WRITER_PAUSE_MAX_MS 2000
+
+struct writer_send {
+	int64_t created_ms; /* -1: no such send */
+	int64_t checked_ms;
+};
+
+struct tracking_writer {
+	const struct tracking_config *tc;
+	const struct tracking_rules *rules;
+	GPtrArray *forwarded_nets; /* GInetAddressMask * */
+	struct store *st;
+	GThread *thread;
+
+	GMutex lock; /* guards the fields down to committed */
+	GCond more;  /* the writer waits for hits */
+	GCond done;  /* unsubscribes wait for their commit */
+	GPtrArray *pending;
+	int stopping;
+	uint64_t next_seq;
+	uint64_t committed;
+
+	/* The writer thread's own. */
+	GHashTable *sends; /* guint64 * -> struct writer_send * */
+	struct tracking_bursts *bursts;
+	int64_t bursts_expired_ms;
+	JsonBuilder *json;
+	JsonGenerator *gen;
+
+	struct metric *m_depth, *m_commits, *m_committed, *m_dropped;
+	struct metric *m_errors, *m_lost, *m_suppressed;
+	struct metric *m_events[3][4]; /* [url_kind][tracking_verdict] */
+};
+
+struct tracking_hit *
+tracking_hit_new(enum url_kind kind, int head, int64_t ts_ms, const char *ip,
+		 const char *user_agent, const char *forwarded,
+		 const char *target, const char *recipient)
+{
+	size_t lu = user_agent ? strnlen(user_agent, TRACKING_UA_MAX) : 0;
+	size_t lf = forwarded ? strnlen(forwarded, 256) : 0;
+	size_t lt = target ? strlen(target) : 0;
+	size_t lr = recipient ? strlen(recipient) : 0;
+	struct tracking_hit *h = g_malloc0(sizeof(*h) + lu + lf + lt + lr + 4);
+	char *p = h->tail;
+
+	h->kind = kind;
+	h->head = head;
+	h->ts_ms = ts_ms;
+	h->since_send_ms = TRACKING_UNKNOWN_TIME;
+	h->burst_from_ms = -1;
+	g_strlcpy(h->ip, ip ? ip : "", sizeof(h->ip));
+#define HIT_COPY(field, src, n)                                                \
+	do {                                                                   \
+		if (src) {                                                     \
+			memcpy(p, src, n);                                     \
+			p[n] = '\0';                                           \
+			h->field = p;                                          \
+			p += n + 1;                                            \
+		}                                                              \
+	} while (0)
+	HIT_COPY(user_agent, user_agent, lu);
+	HIT_COPY(forwarded, forwarded, lf);
+	HIT_COPY(target, target, lt);
+	HIT_COPY(recipient, recipient, lr);
+#undef HIT_COPY
+	return h;
+}
+
+void
+tracking_hit_free(struct tracking_hit *h)
+{
+	if (!h)
+		return;
+	g_free(h->rcpt_final);
+	g_free(h->dedup);
+	g_free(h->detail);
+	g_free(h);
+}
+
+static void
+writer_metrics(struct tracking_writer *w, struct metrics *m)
+{
+	static const char *const kinds[] = { "open", "click", "unsubscribe" };
+	static const char *const verdicts[] = { "human", "proxy", "scanner",
+						"unknown" };
+
+	w->m_depth = metrics_gauge(m, "fbld_tracking_queue_depth", NULL,
+				   "Tracking hits waiting for the writer");
+	w->m_commits = metrics_counter(m, "fbld_tracking_commits_total", NULL,
+				       "Transactions committed by the "
+				       "tracking writer");
+	w->m_committed = metrics_counter(m, "fbld_tracking_committed_total",
+					 NULL, "Tracking hits committed");
+	w->m_dropped = metrics_counter(m, "fbld_tracking_dropped_total", NULL,
+				       "Tracking hits dropped: queue full");
+	w->m_errors =
+		metrics_counter(m, "fbld_tracking_store_errors_total", NULL,
+				"Failed tracking commits (retried)");
+	w->m_lost = metrics_counter(m, "fbld_tracking_lost_total", NULL,
+				    "Tracking hits given up at shutdown");
+	w->m_suppressed =
+		metrics_counter(m, "fbld_suppressions_added_total", NULL,
+				"Recipients added to suppression "
+				"lists by unsubscribes");
+	for (int k = 0; k < 3; k++)
+		for (int v = 0; v < 4; v++) {
+			char *labels =
+				g_strdup_printf("type=\"%s\",verdict=\"%s\"",
+						kinds[k], verdicts[v]);
+			w->m_events[k][v] = metrics_counter(
+				m, "fbld_tracking_events_total", labels,
+				"Engagement events stored, by verdict");
+			g_free(labels);
+		}
+}
+
+struct tracking_writer *
+tracking_writer_new(const struct tracking_config *tc,
+		    const struct tracking_rules *rules, struct metrics *m,
+		    GError **error)
+{
+	struct tracking_writer *w = g_new0(struct tracking_writer, 1);
+
+	w->tc = tc;
+	w->rules = rules;
+	w->forwarded_nets = g_ptr_array_new_with_free_func(g_object_unref);
+	for (char **p = tc->forwarded_from; p && *p; p++) {
+		GInetAddressMask *mask = tracking_net_parse(*p, error);
+
+		if (!mask) {
+			tracking_writer_free(w);
+			return NULL;
+		}
+		g_ptr_array_add(w->forwarded_nets, mask);
+	}
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->more);
+	g_cond_init(&w->done);
+	w->pending = g_ptr_array_new();
+	w->sends = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					 g_free);
+	w->bursts = tracking_bursts_new(tc->burst_window_ms);
+	w->json = json_builder_new();
+	w->gen = json_generator_new();
+	writer_metrics(w, m);
+	return w;
+}
+
+void
+tracking_writer_free(struct tracking_writer *w)
+{
+	if (!w)
+		return;
+	tracking_writer_stop(w);
+	/* Pushed after the thread stopped: nothing will store them. */
+	if (w->pending && w->pending->len) {
+		log_err("tracking: hits lost=%u pushed after the writer "
+			"stopped",
+			w->pending->len);
+		for (guint i = 0; i < w->pending->len; i++)
+			tracking_hit_free(w->pending->pdata[i]);
+	}
+	if (w->pending)
+		g_ptr_array_free(w->pending, TRUE);
+	if (w->sends)
+		g_hash_table_destroy(w->sends);
+	tracking_bursts_free(w->bursts);
+	g_clear_object(&w->json);
+	g_clear_object(&w->gen);
+	g_ptr_array_free(w->forwarded_nets, TRUE);
+	g_mutex_clear(&w->lock);
+	g_cond_clear(&w->more);
+	g_cond_clear(&w->done);
+	g_free(w);
+}
+
+/* ---- classification (writer thread) ----------------------------------- */
+
+/* When the send was recorded, or -1 when there is no such send. */
+static int64_t
+writer_send_time(struct tracking_writer *w, uint64_t send, int64_t now_ms)
+{
+	guint64 key = send;
+	struct writer_send *s = g_hash_table_lookup(w->sends, &key);
+	GError *e = NULL;
+	int64_t created = -1;
+	int rc;
+
+	if (s &&
+	    (s->created_ms >= 0 || now_ms - s->checked_ms < WRITER_MISS_TTL_MS))
+		return s->created_ms;
+	rc = store_send_created(w->st, send, &created, &e);
+	if (rc < 0) {
+		log_warn("tracking: send lookup: %s", e->message);
+		g_error_free(e);
+		return -1; /* not cached: try again next time */
+	}
+	if (!s) {
+		if (g_hash_table_size(w->sends) >= (guint)w->tc->send_cache)
+			g_hash_table_remove_all(w->sends);
+		s = g_new(struct writer_send, 1);
+		g_hash_table_insert(w->sends, g_memdup2(&key, sizeof(key)), s);
+	}
+	s->created_ms = rc == 0 ? created : -1;
+	s->checked_ms = now_ms;
+	return s->created_ms;
+}
+
+/* The client: the peer, or the last X-Forwarded-For hop when the peer is
+ * a trusted proxy. Copies it into h->ip; *addr parsed when needed. */
+static void
+writer_client(struct tracking_writer *w, struct tracking_hit *h,
+	      GInetAddress **addr)
+{
+	int need = w->rules->scanner_nets->len || w->rules->proxy_nets->len;
+	GInetAddress *peer = NULL;
+
+	*addr = NULL;
+	if (w->forwarded_nets->len && h->forwarded &&
+	    (peer = g_inet_address_new_from_string(h->ip))) {
+		for (guint i = 0; i < w->forwarded_nets->len; i++) {
+			const char *last;
+			char *hop;
+
+			if (!g_inet_address_mask_matches(
+				    w->forwarded_nets->pdata[i], peer))
+				continue;
+			last = strrchr(h->forwarded, ',');
+			hop = g_strstrip(
+				g_strdup(last ? last + 1 : h->forwarded));
+			*addr = g_inet_address_new_from_string(hop);
+			if (*addr)
+				g_strlcpy(h->ip, hop, sizeof(h->ip));
+			g_free(hop);
+			break;
+		}
+		g_object_unref(peer);
+	}
+	if (!*addr && need)
+		*addr = g_inet_address_new_from_string(h->ip);
+}
+
+/* Reduces h->ip to what the configuration lets us keep. */
+static void
+writer_ip_privacy(int mode, char *ip, size_t len)
+{
+	unsigned char b[16];
+	char buf[INET6_ADDRSTRLEN];
+
+	if (mode == TRACKING_IP_FULL)
+		return;
+	if (mode == TRACKING_IP_NONE) {
+		ip[0] = '\0';
+	} else if (inet_pton(AF_INET, ip, b) == 1) {
+		b[3] = 0;
+		inet_ntop(AF_INET, b, buf, sizeof(buf));
+		g_strlcpy(ip, buf, len);
+		g_strlcat(ip, "/24", len);
+	} else if (inet_pton(AF_INET6, ip, b) == 1) {
+		memset(b + 6, 0, 10);
+		inet_ntop(AF_INET6, b, buf, sizeof(buf));
+		g_strlcpy(ip, buf, len);
+		g_strlcat(ip, "/48", len);
+	} else {
+		ip[0] = '\0';
+	}
+}
+
+static void
+writer_unsubscribe(struct tracking_writer *w, struct tracking_hit *h)
+{
+	GError *e = NULL;
+
+	h->verdict.verdict = TRACKING_HUMAN;
+	h->verdict.reason = "one-click-post";
+	g_snprintf(h->verdict.why, sizeof(h->verdict.why),
+		   "an unsubscribe POST (RFC 8058)%s",
+		   h->token_stale ? "; the token is past its age but genuine"
+				  : "");
+	if (h->recipient)
+		h->rcpt_final = g_ascii_strdown(h->recipient, -1);
+	else if (store_send_single_rcpt(w->st, h->send, &h->rcpt_final, &e) <
+		 0) {
+		log_warn("tracking: recipient lookup: %s", e->message);
+		g_error_free(e);
+	}
+	h->dedup =
+		g_strdup_printf("unsubscribe:%" G_GUINT64_FORMAT ":%s", h->send,
+				h->rcpt_final ? h->rcpt_final : "*");
+}
+
+static void
+writer_burst(struct tracking_writer *w, struct tracking_hit *h)
+{
+	int64_t from;
+	int n = tracking_bursts_add(w->bursts, h->send, h->target, h->ts_ms,
+				    &from);
+
+	if (w->tc->burst_links < 2 || n < w->tc->burst_links)
+		return;
+	h->burst_from_ms = from;
+	if (h->verdict.verdict == TRACKING_SCANNER)
+		return;
+	h->verdict.verdict = TRACKING_SCANNER;
+	h->verdict.reason = "link-burst";
+	g_snprintf(h->verdict.why, sizeof(h->verdict.why),
+		   "%d different links of this message clicked within "
+		   "%" G_GINT64_FORMAT " ms",
+		   n, w->tc->burst_window_ms);
+}
+
+static void
+writer_member(JsonBuilder *b, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	json_builder_set_member_name(b, name);
+	if (g_utf8_validate(value, -1, NULL)) {
+		json_builder_add_string_value(b, value);
+	} else {
+		char *valid = g_utf8_make_valid(value, -1);
+		json_builder_add_string_value(b, valid);
+		g_free(valid);
+	}
+}
+
+/* The detail column: what the request showed and, for a machine, the
+ * sentence that says why. Members without a value are left out; the
+ * method is implied (HEAD is the head-request rule, POST the
+ * unsubscribe), and without a send record there is no since_send_ms but
+ * "send_time": "token-day". */
+static char *
+writer_detail(struct tracking_writer *w, const struct tracking_hit *h)
+{
+	int known = h->since_send_ms != TRACKING_UNKNOWN_TIME;
+	JsonBuilder *b = w->json;
+	JsonNode *root;
+	char *out;
+
+	json_builder_reset(b);
+	json_builder_begin_object(b);
+	writer_member(b, "why",
+		      tracking_is_machine(h->verdict.verdict) ? h->verdict.why
+							      : NULL);
+	writer_member(b, "ip", h->ip[0] ? h->ip : NULL);
+	writer_member(b, "user_agent",
+		      w->tc->store_user_agent ? h->user_agent : NULL);
+	writer_member(b, "url", h->target);
+	if (known) {
+		json_builder_set_member_name(b, "since_send_ms");
+		json_builder_add_int_value(b, MAX(h->since_send_ms, 0));
+	} else if (h->kind != URL_UNSUBSCRIBE) {
+		writer_member(b, "send_time", "token-day");
+	}
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(w->gen, root);
+	out = json_generator_to_data(w->gen, NULL);
+	json_node_unref(root);
+	return out;
+}
+
+static void
+writer_classify(struct tracking_writer *w, struct tracking_hit *h,
+		int64_t now_ms)
+{
+	struct tracking_facts f = { .kind = h->kind, .head = h->head };
+	int64_t created;
+	GInetAddress *addr;
+
+	writer_client(w, h, &addr);
+	if (h->kind == URL_UNSUBSCRIBE) {
+		writer_unsubscribe(w, h);
+	} else {
+		created = writer_send_time(w, h->send, now_ms);
+		h->since_send_ms = created >= 0 ? h->ts_ms - created
+						: TRACKING_UNKNOWN_TIME;
+		f.user_agent = h->user_agent;
+		f.addr = addr;
+		f.since_send_ms = h->since_send_ms;
+		tracking_classify(w->rules, &f, &h->verdict);
+		if (h->kind == URL_CLICK)
+			writer_burst(w, h);
+	}
+	if (addr)
+		g_object_unref(addr);
+	writer_ip_privacy(w->tc->store_ip, h->ip, sizeof(h->ip));
+	h->detail = writer_detail(w, h);
+}
+
+/* ---- the transaction ------------------------------------------------- */
+
+static void
+writer_event(const struct tracking_hit *h, struct store_event *ev)
+{
+	*ev = (struct store_event){
+		.ts_ms = h->ts_ms,
+		.type = url_kind_name(h->kind),
+		.account = h->account,
+		.send = (int64_t)h->send,
+		.report = -1,
+		.recipient = h->rcpt_final,
+		.reason = h->verdict.reason,
+		.machine = tracking_is_machine(h->verdict.verdict),
+		.verdict = tracking_verdict_name(h->verdict.verdict),
+		.detail = h->detail,
+		.dedup = h->dedup,
+	};
+}
+
+/* What a hit implies beyond its own event: earlier clicks of a link
+ * burst become scanner hits, an unsubscribe suppresses its recipient. */
+static int
+writer_consequences(struct tracking_writer *w, struct tracking_hit *h,
+		    GError **error)
+{
+	char why[160];
+
+	if (h->burst_from_ms >= 0) {
+		g_snprintf(why, sizeof(why),
+			   "one of several links of this message clicked "
+			   "within %" G_GINT64_FORMAT " ms",
+			   w->tc->burst_window_ms);
+		if (store_hits_reclassify(w->st, h->send, "click",
+					  h->burst_from_ms, h->ts_ms, "scanner",
+					  "link-burst", why, NULL, error) < 0)
+			return -1;
+	}
+	if (h->kind == URL_UNSUBSCRIBE && h->rcpt_final &&
+	    store_suppression_add(w->st, h->account, h->rcpt_final,
+				  "unsubscribe", h->ts_ms, &h->suppressed,
+				  error) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+writer_try(struct tracking_writer *w, GPtrArray *batch, GError **error)
+{
+	struct store_event *evs = g_new(struct store_event, batch->len);
+	int rc = -1;
+
+	for (guint i = 0; i < batch->len; i++)
+		writer_event(batch->pdata[i], &evs[i]);
+	if (store_begin(w->st, error) < 0)
+		goto out;
+	if (store_events_add_bulk(w->st, evs, batch->len, error) < 0)
+		goto fail;
+	for (guint i = 0; i < batch->len; i++)
+		if (writer_consequences(w, batch->pdata[i], error) < 0)
+			goto fail;
+	if (store_commit(w->st, error) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(w->st);
+out:
+	g_free(evs);
+	return rc;
+}
+
+static int
+writer_stopping(struct tracking_writer *w)
+{
+	int s;
+
+	g_mutex_lock(&w->lock);
+	s = w->stopping;
+	g_mutex_unlock(&w->lock);
+	return s;
+}
+
+/* Commits a batch, retrying while the store fails; 0 stored, -1 lost. */
+static int
+writer_commit(struct tracking_writer *w, GPtrArray *batch)
+{
+	int64_t pause_ms = 50;
+
+	for (int attempt = 1;; attempt++) {
+		GError *e = NULL;
+
+		if (writer_try(w, batch, &e) == 0) {
+			if (attempt > 1)
+				log_notice("tracking: store writable again "
+					   "hits=%u attempts=%d",
+					   batch->len, attempt);
+			return 0;
+		}
+		metric_inc(w->m_errors);
+		if (attempt == 1)
+			log_err("tracking: commit failed hits=%u: %s "
+				"(retrying)",
+				batch->len, e->message);
+		g_clear_error(&e);
+		if (writer_stopping(w) && attempt >= WRITER_STOP_ATTEMPTS) {
+			log_err("tracking: store still failing at shutdown, "
+				"hits lost=%u",
+				batch->len);
+			metric_add(w->m_lost, batch->len);
+			return -1;
+		}
+		g_usleep((gulong)pause_ms * 1000);
+		pause_ms = MIN(pause_ms * 2, WRITER_PAUSE_MAX_MS);
+	}
+}
+
+static void
+writer_batch(struct tracking_writer *w, GPtrArray *batch)
+{
+	int64_t now_ms = g_get_real_time() / 1000, newest = 0;
+
+	for (guint i = 0; i < batch->len; i++) {
+		struct tracking_hit *h = batch->pdata[i];
+
+		writer_classify(w, h, now_ms);
+		newest = MAX(newest, h->ts_ms);
+	}
+	/* Bursts age by the hits' own clock, once classified. */
+	if (newest - w->bursts_expired_ms > w->tc->burst_window_ms) {
+		tracking_bursts_expire(w->bursts, newest);
+		w->bursts_expired_ms = newest;
+	}
+	if (writer_commit(w, batch) < 0)
+		return;
+	metric_inc(w->m_commits);
+	metric_add(w->m_committed, batch->len);
+	for (guint i = 0; i < batch->len; i++) {
+		const struct tracking_hit *h = batch->pdata[i];
+
+		metric_inc(w->m_events[h->kind][h->verdict.verdict]);
+		if (h->suppressed)
+			metric_inc(w->m_suppressed);
+	}
+}
+
+static gpointer
+writer_main(gpointer p)
+{
+	struct tracking_writer *w = p;
+	GPtrArray *batch = g_ptr_array_new(), *t;
+
+	for (;;) {
+		g_mutex_lock(&w->lock);
+		while (w->pending->len == 0 && !w->stopping)
+			g_cond_wait(&w->more, &w->lock);
+		if (w->pending->len == 0) {
+			g_mutex_unlock(&w->lock);
+			break;
+		}
+		t = w->pending;
+		w->pending = batch;
+		batch = t;
+		metric_set(w->m_depth, 0);
+		g_mutex_unlock(&w->lock);
+
+		writer_batch(w, batch);
+
+		g_mutex_lock(&w->lock);
+		w->committed =
+			((struct tracking_hit *)batch->pdata[batch->len - 1])
+				->seq;
+		g_cond_broadcast(&w->done);
+		g_mutex_unlock(&w->lock);
+		for (guint i = 0; i < batch->len; i++)
+			tracking_hit_free(batch->pdata[i]);
+		g_ptr_array_set_size(batch, 0);
+	}
+	g_ptr_array_free(batch, TRUE);
+	return NULL;
+}
+
+/* ---- the queue (any thread) ------------------------------------------ */
+
+int
+tracking_writer_start(struct tracking_writer *w, struct store *st,
+		      GError **error)
+{
+	w->st = st;
+	w->stopping = 0;
+	w->thread = g_thread_try_new("fbld-tracking", writer_main, w, error);
+	return w->thread ? 0 : -1;
+}
+
+uint64_t
+tracking_writer_push(struct tracking_writer *w, struct tracking_hit *h,
+		     int force)
+{
+	uint64_t seq;
+
+	g_mutex_lock(&w->lock);
+	if (!force && w->pending->len >= (guint)w->tc->queue_max) {
+		g_mutex_unlock(&w->lock);
+		metric_inc(w->m_dropped);
+		tracking_hit_free(h);
+		return 0;
+	}
+	seq = h->seq = ++w->next_seq;
+	g_ptr_array_add(w->pending, h);
+	/* The writer only ever waits on an empty queue. */
+	if (w->pending->len == 1)
+		g_cond_signal(&w->more);
+	metric_set(w->m_depth, w->pending->len);
+	g_mutex_unlock(&w->lock);
+	return seq;
+}
+
+int
+tracking_writer_wait(struct tracking_writer *w, uint64_t seq,
+		     int64_t timeout_ms)
+{
+	gint64 end = g_get_monotonic_time() + timeout_ms * 1000;
+	int ok;
+
+	g_mutex_lock(&w->lock);
+	while (w->committed < seq)
+		if (!g_cond_wait_until(&w->done, &w->lock, end))
+			break;
+	ok = w->committed >= seq;
+	g_mutex_unlock(&w->lock);
+	return ok;
+}
+
+void
+tracking_writer_stop(struct tracking_writer *w)
+{
+	if (!w->thread)
+		return;
+	g_mutex_lock(&w->lock);
+	w->stopping = 1;
+	g_cond_signal(&w->more);
+	g_mutex_unlock(&w->lock);
+	g_thread_join(w->thread);
+	w->thread = NULL;
+}
