@@ -12,7 +12,8 @@
 # 2xx answer was committed within one second of the end of the run.
 #
 # Environment: FBLD (binary), WRK_THREADS, WRK_CONNS, FBLD_THREADS (the
-# [http] threads, default 2), TOKENS (default 4000).
+# [http] threads, default 2), TOKENS (default 4000), ROUNDS (default 3:
+# nginx and fbld alternate, medians are compared).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 FBLD=${FBLD:-$TOP/build/release/fbld}
@@ -21,6 +22,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-64}
 FBLD_THREADS=${FBLD_THREADS:-2}
 TOKENS=${TOKENS:-4000}
+ROUNDS=${ROUNDS:-3}
 
 for tool in nginx wrk sqlite3 python3; do
 	command -v "$tool" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
@@ -115,8 +117,9 @@ run_wrk() { # URL PATHS SECONDS
 		-- "$2" | grep '^RESULT'
 }
 
-field() { # LINE NAME
-	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+count_events() {
+	sqlite3 -cmd '.timeout 5000' "$TMP/var/fbld.db" \
+		"SELECT count(*) FROM events"
 }
 
 nginx -c "$TMP/nginx.conf" -p "$TMP/nginx" -e "$TMP/nginx/error.log" &
@@ -126,39 +129,74 @@ FBLD_PID=$!
 wait_http "http://127.0.0.1:$NPORT/o.gif"
 wait_http "http://127.0.0.1:$FPORT/healthz"
 
-echo "bench: wrk -t$WRK_THREADS -c$WRK_CONNS -d${SECS}s, $TOKENS distinct" \
-	"tokens, fbld [http] threads=$FBLD_THREADS, nginx 1 worker, $(nproc) CPUs"
+echo "bench: wrk -t$WRK_THREADS -c$WRK_CONNS -d${SECS}s x $ROUNDS rounds," \
+	"$TOKENS distinct tokens, fbld [http] threads=$FBLD_THREADS," \
+	"nginx 1 worker, $(nproc) CPUs"
 # A short warm-up each (page cache, connection setup, SQLite file growth).
 run_wrk "http://127.0.0.1:$NPORT" "$TMP/nginx.paths" 2 >/dev/null
 run_wrk "http://127.0.0.1:$FPORT" "$TMP/fbld.paths" 2 >/dev/null
 sleep 1
-before=$(sqlite3 "$TMP/var/fbld.db" "SELECT count(*) FROM events")
 
-N=$(run_wrk "http://127.0.0.1:$NPORT" "$TMP/nginx.paths" "$SECS")
-F=$(run_wrk "http://127.0.0.1:$FPORT" "$TMP/fbld.paths" "$SECS")
-sleep 1
-after=$(sqlite3 -cmd '.timeout 5000' "$TMP/var/fbld.db" \
-	"SELECT count(*) FROM events")
+# Rounds alternate nginx and fbld, so that load from elsewhere on the
+# machine hits both alike; the medians are compared. After each fbld
+# round: were all its 2xx answers committed within one second?
+: >"$TMP/results"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	before=$(count_events)
+	N=$(run_wrk "http://127.0.0.1:$NPORT" "$TMP/nginx.paths" "$SECS")
+	F=$(run_wrk "http://127.0.0.1:$FPORT" "$TMP/fbld.paths" "$SECS")
+	sleep 1
+	after=$(count_events)
+	echo "round $r nginx $N" >>"$TMP/results"
+	echo "round $r fbld $F stored=$((after - before))" >>"$TMP/results"
+	r=$((r + 1))
+done
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$FBLD_PID/status")
 rss=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$FBLD_PID/status")
 
-n_ok=$(($(field "$N" requests) - $(field "$N" non2xx)))
-f_ok=$(($(field "$F" requests) - $(field "$F" non2xx)))
-stored=$((after - before))
-awk -v n="$N" -v f="$F" -v nok="$n_ok" -v fok="$f_ok" -v st="$stored" \
-	-v hwm="$hwm" -v rss="$rss" 'function get(s, k,   a, i, kv) {
-		split(s, a, " ")
-		for (i in a) { split(a[i], kv, "="); if (kv[1] == k) return kv[2] }
+awk -v hwm="$hwm" -v rss="$rss" '
+function get(line, k,   n, a, i, kv) {
+	n = split(line, a, " ")
+	for (i = 1; i <= n; i++) {
+		split(a[i], kv, "=")
+		if (kv[1] == k) return kv[2] + 0
 	}
-	BEGIN {
-		nd = get(n, "duration_us") / 1e6; fd = get(f, "duration_us") / 1e6
-		nr = nok / nd; fr = fok / fd
-		printf "nginx empty_gif : %9.0f req/s  p99 %7.2f ms  (%d ok, %d errors)\n",
-			nr, get(n, "p99_us") / 1000, nok, get(n, "errors")
-		printf "fbld pixel      : %9.0f req/s  p99 %7.2f ms  (%d ok, %d errors)\n",
-			fr, get(f, "p99_us") / 1000, fok, get(f, "errors")
-		printf "ratio fbld/nginx: %.2f (target >= 0.90)\n", fr / nr
-		printf "fbld memory     : peak RSS %s, RSS after the run %s\n", hwm, rss
-		printf "committed       : %d events for %d 2xx answers, 1 s after the run: %s\n",
-			st, fok, (st >= fok ? "all committed" : "MISSING " (fok - st))
-	}'
+	return 0
+}
+function median(v, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+{
+	who = $3; k = ++n[who]
+	ok = get($0, "requests") - get($0, "non2xx")
+	rate[who, k] = ok / (get($0, "duration_us") / 1e6)
+	p99[who, k] = get($0, "p99_us") / 1000
+	errs[who] += get($0, "errors")
+	if (who == "fbld") {
+		answered += ok; stored += get($0, "stored")
+		if (get($0, "stored") < ok) late++
+	}
+	printf "round %d %-5s %9.0f req/s  p99 %7.2f ms%s\n", $2, who,
+		rate[who, k], p99[who, k],
+		who == "fbld" ? sprintf("  %d answered, %d committed 1 s later",
+		ok, get($0, "stored")) : ""
+}
+END {
+	for (w in n) {
+		for (i = 1; i <= n[w]; i++) { r[i] = rate[w, i]; p[i] = p99[w, i] }
+		mr[w] = median(r, n[w]); mp[w] = median(p, n[w])
+	}
+	printf "nginx empty_gif : %9.0f req/s  p99 %7.2f ms  (median; %d errors)\n",
+		mr["nginx"], mp["nginx"], errs["nginx"]
+	printf "fbld pixel      : %9.0f req/s  p99 %7.2f ms  (median; %d errors)\n",
+		mr["fbld"], mp["fbld"], errs["fbld"]
+	printf "ratio fbld/nginx: %.2f (target >= 0.90)\n", mr["fbld"] / mr["nginx"]
+	printf "fbld memory     : peak RSS %s, RSS after the run %s\n", hwm, rss
+	printf "committed       : %d events for %d 2xx answers, 1 s after each round: %s\n",
+		stored, answered, late ? "NOT ALL (" late " rounds behind)" : "all"
+}' "$TMP/results"

@@ -302,6 +302,30 @@ token_url_cmd(struct app *a, const struct token_url_args *u)
 	return 0;
 }
 
+/* The words after the options: a command and its argument. */
+static int
+token_cmd_words(int argc, char **argv)
+{
+	if (argc < 2 ||
+	    (strcmp(argv[1], "mint") != 0 && strcmp(argv[1], "verify") != 0 &&
+	     strcmp(argv[1], "url") != 0)) {
+		fprintf(stderr,
+			"fbld token: say mint, verify or url (see --help)\n");
+		return -1;
+	}
+	if (strcmp(argv[1], "url") == 0 && argc != 3) {
+		fprintf(stderr, "fbld token url: say open, click or "
+				"unsubscribe\n");
+		return -1;
+	}
+	if (strcmp(argv[1], "verify") == 0 && argc != 3) {
+		fprintf(stderr,
+			"fbld token verify: give one ADDRESS-OR-TOKEN\n");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_token(int argc, char **argv)
 {
@@ -343,23 +367,8 @@ cmd_token(int argc, char **argv)
 	app_add_options(ctx, &o);
 	if (app_parse_options(ctx, &argc, &argv) < 0)
 		goto out;
-	if (argc < 2 ||
-	    (strcmp(argv[1], "mint") != 0 && strcmp(argv[1], "verify") != 0 &&
-	     strcmp(argv[1], "url") != 0)) {
-		fprintf(stderr,
-			"fbld token: say mint, verify or url (see --help)\n");
+	if (token_cmd_words(argc, argv) < 0)
 		goto out;
-	}
-	if (strcmp(argv[1], "url") == 0 && argc != 3) {
-		fprintf(stderr, "fbld token url: say open, click or "
-				"unsubscribe\n");
-		goto out;
-	}
-	if (strcmp(argv[1], "verify") == 0 && argc != 3) {
-		fprintf(stderr,
-			"fbld token verify: give one ADDRESS-OR-TOKEN\n");
-		goto out;
-	}
 	if (app_load(&a, &o, strcmp(argv[1], "verify") != 0, &e) < 0) {
 		fprintf(stderr, "fbld token: %s\n", e->message);
 		g_error_free(e);

@@ -732,6 +732,21 @@ store_query(struct store *st, const char *sql,
 
 /* ---- tracking ---------------------------------------------------------- */
 
+int
+store_set_autocheckpoint(struct store *st, int pages, GError **error)
+{
+	char sql[64];
+
+	g_snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d", pages);
+	return store_exec(st, sql, error);
+}
+
+int
+store_checkpoint(struct store *st, GError **error)
+{
+	return store_exec(st, "PRAGMA wal_checkpoint(PASSIVE)", error);
+}
+
 /* Binds ev to the 14 columns from index base + 1 on. */
 static void
 store_bind_event(sqlite3_stmt *s, int base, const struct store_event *ev)

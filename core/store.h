@@ -165,6 +165,13 @@ int store_query(struct store *st, const char *sql,
 
 /* ---- tracking ---------------------------------------------------------- */
 
+/* WAL checkpoints: pages 0 stops this connection from checkpointing at
+ * commit (the fsync then happens where store_checkpoint() is called, off
+ * the writer's path); store_checkpoint() copies what it can of the WAL
+ * into the database without waiting for readers or writers. */
+int store_set_autocheckpoint(struct store *st, int pages, GError **error);
+int store_checkpoint(struct store *st, GError **error);
+
 /* Adds n events inside the caller's transaction, many rows per statement
  * (the tracking writer's group commit); a dedup conflict skips the row. */
 int store_events_add_bulk(struct store *st, const struct store_event *evs,

@@ -228,11 +228,17 @@ void
 tracking_classify(const struct tracking_rules *r,
 		  const struct tracking_facts *f, struct tracking_result *out)
 {
-	char *ua = f->user_agent
-			   ? g_ascii_strdown(f->user_agent,
-					     (gssize)strnlen(f->user_agent,
-							     TRACKING_UA_MAX))
-			   : NULL;
+	char lower[TRACKING_UA_MAX + 1];
+	const char *ua = NULL;
+
+	if (f->user_agent) {
+		size_t n = strnlen(f->user_agent, TRACKING_UA_MAX);
+
+		for (size_t i = 0; i < n; i++)
+			lower[i] = g_ascii_tolower(f->user_agent[i]);
+		lower[n] = '\0';
+		ua = lower;
+	}
 
 	if (f->head)
 		tracking_set(out, TRACKING_SCANNER, "head-request",
@@ -257,7 +263,6 @@ tracking_classify(const struct tracking_rules *r,
 	else
 		tracking_set(out, TRACKING_HUMAN, "no-machine-signal",
 			     "no scanner, proxy or timing signal");
-	g_free(ua);
 }
 
 /* ---- bursts ----------------------------------------------------------- */

@@ -32,7 +32,8 @@ struct tracking {
 	const struct store_config *sc;
 	struct tracking_rules *rules;
 	struct tracking_writer *writer;
-	struct store *st; /* the writer's connection */
+	struct store *st;      /* the writer's connection */
+	struct store *ckpt_st; /* the checkpointer's */
 	const struct http_fixed *gif, *confirm, *done, *bad_link, *no_form;
 	const struct http_fixed *busy;
 	struct metric *m_hits[3];
@@ -301,6 +302,7 @@ tracking_free(struct tracking *t)
 		return;
 	tracking_writer_free(t->writer);
 	store_close(t->st);
+	store_close(t->ckpt_st);
 	tracking_rules_free(t->rules);
 	g_mime_shutdown();
 	g_free(t);
@@ -359,10 +361,12 @@ tracking_start(void *ud, GError **error)
 	struct tracking *t = ud;
 
 	t->st = store_open_config(t->sc, error);
-	if (!t->st)
-		return -1;
-	if (tracking_writer_start(t->writer, t->st, error) < 0) {
+	if (t->st)
+		t->ckpt_st = store_open_config(t->sc, error);
+	if (!t->ckpt_st ||
+	    tracking_writer_start(t->writer, t->st, t->ckpt_st, error) < 0) {
 		g_clear_pointer(&t->st, store_close);
+		g_clear_pointer(&t->ckpt_st, store_close);
 		return -1;
 	}
 	log_info("tracking: writer started base_url=%s", t->tc->base_url);
@@ -376,5 +380,6 @@ tracking_stop(void *ud)
 
 	tracking_writer_stop(t->writer);
 	g_clear_pointer(&t->st, store_close);
+	g_clear_pointer(&t->ckpt_st, store_close);
 	log_info("tracking: writer drained and stopped");
 }

@@ -16,6 +16,15 @@
 /* Attempts at one batch while stopping before it is given up. */
 #define WRITER_STOP_ATTEMPTS 20
 #define WRITER_PAUSE_MAX_MS 2000
+/* The last bytes of X-Forwarded-For kept: its last hop is what counts. */
+#define WRITER_FORWARDED_MAX 256
+/* How often the checkpointer copies the WAL into the database, and the
+ * WAL size (pages) at which the writer does it itself: under a steady
+ * stream of commits the WAL can only start over after a checkpoint right
+ * after a commit, and that is the writer's; by then the checkpointer has
+ * copied (and synced) nearly everything. */
+#define WRITER_CHECKPOINT_MS 1000
+#define WRITER_AUTOCHECKPOINT_PAGES 4000
 
 struct writer_send {
 	int64_t created_ms; /* -1: no such send */
@@ -27,15 +36,19 @@ struct tracking_writer {
 	const struct tracking_rules *rules;
 	GPtrArray *forwarded_nets; /* GInetAddressMask * */
 	struct store *st;
+	struct store *ckpt_st; /* the checkpointer's, or NULL */
 	GThread *thread;
+	GThread *checkpointer;
 
-	GMutex lock; /* guards the fields down to committed */
+	GMutex lock; /* guards the fields down to commits */
 	GCond more;  /* the writer waits for hits */
 	GCond done;  /* unsubscribes wait for their commit */
+	GCond tick;  /* the checkpointer sleeps on it */
 	GPtrArray *pending;
 	int stopping;
 	uint64_t next_seq;
 	uint64_t committed;
+	uint64_t commits; /* transactions since the last checkpoint */
 
 	/* The writer thread's own. */
 	GHashTable *sends; /* guint64 * -> struct writer_send * */
@@ -49,38 +62,48 @@ struct tracking_writer {
 	struct metric *m_events[3][4]; /* [url_kind][tracking_verdict] */
 };
 
+/* Copies n bytes of src and a NUL to *p, which moves past them. */
+static const char *
+hit_copy(char **p, const char *src, size_t n)
+{
+	char *out = *p;
+
+	if (!src)
+		return NULL;
+	memcpy(out, src, n);
+	out[n] = '\0';
+	*p += n + 1;
+	return out;
+}
+
 struct tracking_hit *
 tracking_hit_new(enum url_kind kind, int head, int64_t ts_ms, const char *ip,
 		 const char *user_agent, const char *forwarded,
 		 const char *target, const char *recipient)
 {
 	size_t lu = user_agent ? strnlen(user_agent, TRACKING_UA_MAX) : 0;
-	size_t lf = forwarded ? strnlen(forwarded, 256) : 0;
+	size_t lf = forwarded ? strlen(forwarded) : 0;
 	size_t lt = target ? strlen(target) : 0;
 	size_t lr = recipient ? strlen(recipient) : 0;
-	struct tracking_hit *h = g_malloc0(sizeof(*h) + lu + lf + lt + lr + 4);
-	char *p = h->tail;
+	struct tracking_hit *h;
+	char *p;
 
+	if (lf > WRITER_FORWARDED_MAX) {
+		forwarded += lf - WRITER_FORWARDED_MAX;
+		lf = WRITER_FORWARDED_MAX;
+	}
+	h = g_malloc0(sizeof(*h) + lu + lf + lt + lr + 4);
+	p = h->tail;
 	h->kind = kind;
 	h->head = head;
 	h->ts_ms = ts_ms;
 	h->since_send_ms = TRACKING_UNKNOWN_TIME;
 	h->burst_from_ms = -1;
 	g_strlcpy(h->ip, ip ? ip : "", sizeof(h->ip));
-#define HIT_COPY(field, src, n)                                                \
-	do {                                                                   \
-		if (src) {                                                     \
-			memcpy(p, src, n);                                     \
-			p[n] = '\0';                                           \
-			h->field = p;                                          \
-			p += n + 1;                                            \
-		}                                                              \
-	} while (0)
-	HIT_COPY(user_agent, user_agent, lu);
-	HIT_COPY(forwarded, forwarded, lf);
-	HIT_COPY(target, target, lt);
-	HIT_COPY(recipient, recipient, lr);
-#undef HIT_COPY
+	h->user_agent = hit_copy(&p, user_agent, lu);
+	h->forwarded = hit_copy(&p, forwarded, lf);
+	h->target = hit_copy(&p, target, lt);
+	h->recipient = hit_copy(&p, recipient, lr);
 	return h;
 }
 
@@ -98,10 +121,6 @@ tracking_hit_free(struct tracking_hit *h)
 static void
 writer_metrics(struct tracking_writer *w, struct metrics *m)
 {
-	static const char *const kinds[] = { "open", "click", "unsubscribe" };
-	static const char *const verdicts[] = { "human", "proxy", "scanner",
-						"unknown" };
-
 	w->m_depth = metrics_gauge(m, "fbld_tracking_queue_depth", NULL,
 				   "Tracking hits waiting for the writer");
 	w->m_commits = metrics_counter(m, "fbld_tracking_commits_total", NULL,
@@ -122,9 +141,9 @@ writer_metrics(struct tracking_writer *w, struct metrics *m)
 				"lists by unsubscribes");
 	for (int k = 0; k < 3; k++)
 		for (int v = 0; v < 4; v++) {
-			char *labels =
-				g_strdup_printf("type=\"%s\",verdict=\"%s\"",
-						kinds[k], verdicts[v]);
+			char *labels = g_strdup_printf(
+				"type=\"%s\",verdict=\"%s\"", url_kind_name(k),
+				tracking_verdict_name(v));
 			w->m_events[k][v] = metrics_counter(
 				m, "fbld_tracking_events_total", labels,
 				"Engagement events stored, by verdict");
@@ -154,6 +173,7 @@ tracking_writer_new(const struct tracking_config *tc,
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->more);
 	g_cond_init(&w->done);
+	g_cond_init(&w->tick);
 	w->pending = g_ptr_array_new();
 	w->sends = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					 g_free);
@@ -189,6 +209,7 @@ tracking_writer_free(struct tracking_writer *w)
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->more);
 	g_cond_clear(&w->done);
+	g_cond_clear(&w->tick);
 	g_free(w);
 }
 
@@ -578,6 +599,7 @@ writer_main(gpointer p)
 		w->committed =
 			((struct tracking_hit *)batch->pdata[batch->len - 1])
 				->seq;
+		w->commits++;
 		g_cond_broadcast(&w->done);
 		g_mutex_unlock(&w->lock);
 		for (guint i = 0; i < batch->len; i++)
@@ -588,16 +610,64 @@ writer_main(gpointer p)
 	return NULL;
 }
 
+/*
+ * A checkpoint copies the WAL into the database and fsyncs it, which on a
+ * busy disk takes long: the writer never does it at commit; this thread
+ * does, with its own connection, every WRITER_CHECKPOINT_MS while there
+ * are commits.
+ */
+static gpointer
+writer_checkpointer(gpointer p)
+{
+	struct tracking_writer *w = p;
+
+	g_mutex_lock(&w->lock);
+	while (!w->stopping) {
+		gint64 end = g_get_monotonic_time() +
+			     (gint64)WRITER_CHECKPOINT_MS * 1000;
+		GError *e = NULL;
+
+		while (!w->stopping &&
+		       g_cond_wait_until(&w->tick, &w->lock, end))
+			;
+		if (w->stopping || w->commits == 0)
+			continue;
+		w->commits = 0;
+		g_mutex_unlock(&w->lock);
+		if (store_checkpoint(w->ckpt_st, &e) < 0) {
+			log_warn("tracking: checkpoint: %s", e->message);
+			g_error_free(e);
+		}
+		g_mutex_lock(&w->lock);
+	}
+	g_mutex_unlock(&w->lock);
+	return NULL;
+}
+
 /* ---- the queue (any thread) ------------------------------------------ */
 
 int
 tracking_writer_start(struct tracking_writer *w, struct store *st,
-		      GError **error)
+		      struct store *ckpt_st, GError **error)
 {
 	w->st = st;
+	w->ckpt_st = ckpt_st;
 	w->stopping = 0;
+	if (ckpt_st && store_set_autocheckpoint(st, WRITER_AUTOCHECKPOINT_PAGES,
+						error) < 0)
+		return -1;
 	w->thread = g_thread_try_new("fbld-tracking", writer_main, w, error);
-	return w->thread ? 0 : -1;
+	if (!w->thread)
+		return -1;
+	if (ckpt_st) {
+		w->checkpointer = g_thread_try_new(
+			"fbld-checkpoint", writer_checkpointer, w, error);
+		if (!w->checkpointer) {
+			tracking_writer_stop(w);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 uint64_t
@@ -647,7 +717,11 @@ tracking_writer_stop(struct tracking_writer *w)
 	g_mutex_lock(&w->lock);
 	w->stopping = 1;
 	g_cond_signal(&w->more);
+	g_cond_signal(&w->tick);
 	g_mutex_unlock(&w->lock);
 	g_thread_join(w->thread);
 	w->thread = NULL;
+	if (w->checkpointer)
+		g_thread_join(w->checkpointer);
+	w->checkpointer = NULL;
 }

@@ -10,8 +10,11 @@
  * hits kept. An unsubscribe is pushed with force (never dropped) and its
  * handler waits for the commit with tracking_writer_wait().
  *
- * Ownership: a pushed hit belongs to the writer. The store given to
- * tracking_writer_start() is borrowed and used by the writer thread only,
+ * The writer never waits for a checkpoint's fsync: a second thread with
+ * its own connection checkpoints the WAL every second.
+ *
+ * Ownership: a pushed hit belongs to the writer. The stores given to
+ * tracking_writer_start() are borrowed and used by its threads only,
  * until tracking_writer_stop(), which returns once every hit queued
  * before it was committed (or, when the store stays broken while
  * stopping, counted as lost and logged).
@@ -55,7 +58,8 @@ struct tracking_hit {
 	char tail[];
 };
 
-/* Copies the strings; user_agent is cut at TRACKING_UA_MAX bytes. */
+/* Copies the strings; user_agent is cut to TRACKING_UA_MAX bytes,
+ * forwarded to its last 256. */
 struct tracking_hit *tracking_hit_new(enum url_kind kind, int head,
 				      int64_t ts_ms, const char *ip,
 				      const char *user_agent,
@@ -69,8 +73,10 @@ struct tracking_writer *tracking_writer_new(const struct tracking_config *tc,
 					    struct metrics *m, GError **error);
 void tracking_writer_free(struct tracking_writer *w);
 
+/* ckpt_st: a second connection for the checkpointer thread, or NULL to
+ * let the writer checkpoint at commit as SQLite does by default. */
 int tracking_writer_start(struct tracking_writer *w, struct store *st,
-			  GError **error);
+			  struct store *ckpt_st, GError **error);
 /* Queues a hit; returns its sequence number, or 0 when the queue is full
  * and force is 0 (the hit is dropped, freed and counted). */
 uint64_t tracking_writer_push(struct tracking_writer *w, struct tracking_hit *h,

@@ -9,6 +9,7 @@ struct token_key {
 	enum token_key_use use;
 	guint8 *secret;
 	size_t secret_len;
+	GHmac *hmac; /* keyed, nothing absorbed: copied for each MAC */
 };
 
 struct token_keyring {
@@ -61,6 +62,7 @@ token_keyring_free(struct token_keyring *kr)
 			continue;
 		memset(k->secret, 0, k->secret_len);
 		g_free(k->secret);
+		g_hmac_unref(k->hmac);
 		g_free(k->name);
 		g_free(k);
 	}
@@ -109,6 +111,7 @@ token_keyring_add(struct token_keyring *kr, const char *name, unsigned slot,
 	k->use = use;
 	k->secret = g_memdup2(secret, secret_len);
 	k->secret_len = secret_len;
+	k->hmac = g_hmac_new(G_CHECKSUM_SHA256, k->secret, k->secret_len);
 	kr->slots[slot] = k;
 	if (use == TOKEN_KEY_SIGN)
 		kr->signer = (int)slot;
@@ -141,7 +144,8 @@ token_hmac(const struct token_key *k, const char *label, const void *data,
 {
 	guint8 digest[32];
 	gsize dlen = sizeof(digest);
-	GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, k->secret, k->secret_len);
+	/* A copy of the keyed state: the key's padding is hashed once. */
+	GHmac *h = g_hmac_copy(k->hmac);
 
 	g_hmac_update(h, (const guchar *)label, (gssize)strlen(label));
 	g_hmac_update(h, data, (gssize)len);

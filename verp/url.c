@@ -218,7 +218,9 @@ url_b32(const char *s, size_t len, size_t n, char *out)
 	if (len != n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		char c = g_ascii_tolower(s[i]);
+		char c =
+			s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] | 0x20) : s[i];
+
 		if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
 			return 0;
 		out[i] = c;

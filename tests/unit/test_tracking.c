@@ -246,6 +246,7 @@ struct fixture {
 	struct metrics *m;
 	struct store *st;     /* the writer's */
 	struct store *reader; /* the test's */
+	struct store *ckpt;   /* the checkpointer's */
 	struct tracking_writer *w;
 };
 
@@ -258,10 +259,13 @@ fixture_open(struct fixture *fx, int start)
 	assert_non_null(fx->st);
 	fx->reader = store_open(fx->path, 5000, &e);
 	assert_non_null(fx->reader);
+	fx->ckpt = store_open(fx->path, 5000, &e);
+	assert_non_null(fx->ckpt);
 	fx->w = tracking_writer_new(&fx->tc, fx->rules, fx->m, &e);
 	assert_non_null(fx->w);
 	if (start)
-		assert_int_equal(tracking_writer_start(fx->w, fx->st, &e), 0);
+		assert_int_equal(
+			tracking_writer_start(fx->w, fx->st, fx->ckpt, &e), 0);
 }
 
 static int
@@ -293,6 +297,7 @@ teardown(void **state)
 	tracking_writer_free(fx->w);
 	store_close(fx->st);
 	store_close(fx->reader);
+	store_close(fx->ckpt);
 	tracking_rules_free(fx->rules);
 	metrics_free(fx->m);
 	g_unlink(fx->path);
@@ -373,7 +378,8 @@ test_writer_events(void **state)
 			 0);
 	assert_int_equal(
 		store_send_reserve(fx->reader, acct, NOW, &serial, NULL), 0);
-	assert_int_equal(tracking_writer_start(fx->w, fx->st, NULL), 0);
+	assert_int_equal(tracking_writer_start(fx->w, fx->st, fx->ckpt, NULL),
+			 0);
 	tracking_writer_push(fx->w,
 			     hit(URL_OPEN, NOW + 60000, 9001,
 				 "Mozilla/5.0 (X11) Thunderbird/115", NULL,
@@ -511,7 +517,8 @@ test_writer_queue_full(void **state)
 					      1),
 			 4);
 	/* Stopping drains everything that was queued. */
-	assert_int_equal(tracking_writer_start(fx->w, fx->st, NULL), 0);
+	assert_int_equal(tracking_writer_start(fx->w, fx->st, fx->ckpt, NULL),
+			 0);
 	tracking_writer_stop(fx->w);
 	assert_rows(fx, "SELECT type, count(*) FROM events GROUP BY type",
 		    "open|3\nunsubscribe|1\n");
