@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -30,7 +31,7 @@ struct http_server {
 	struct http_config cfg;
 	GArray *routes;	  /* struct http_route_entry */
 	GPtrArray *fixed; /* struct http_fixed * */
-	struct MHD_Daemon *mhd;
+	GPtrArray *mhd;	  /* struct MHD_Daemon *, one per thread */
 	int port;
 };
 
@@ -98,6 +99,7 @@ http_server_new(const struct http_config *hc)
 	srv->cfg.address = g_strdup(hc->address);
 	srv->routes = g_array_new(FALSE, TRUE, sizeof(struct http_route_entry));
 	srv->fixed = g_ptr_array_new();
+	srv->mhd = g_ptr_array_new();
 	return srv;
 }
 
@@ -392,22 +394,27 @@ http_sockaddr(const struct http_config *hc, struct sockaddr_storage *ss,
 	return -1;
 }
 
-int
-http_server_start(struct http_server *srv, GError **error)
+/*
+ * One listener per thread, each with its own socket on the same address
+ * (SO_REUSEPORT): the kernel spreads new connections over them. A thread
+ * pool sharing one socket lets whichever thread wakes first accept a
+ * whole burst of connections and serve them all alone.
+ */
+static struct MHD_Daemon *
+http_start_one(struct http_server *srv, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *di;
+	unsigned flags =
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned n = (unsigned)srv->cfg.threads;
+	unsigned limit = ((unsigned)srv->cfg.max_connections + n - 1) / n;
 
-	if (http_sockaddr(&srv->cfg, &ss, error) < 0)
-		return -1;
-	if (ss.ss_family == AF_INET6)
+	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	srv->mhd = MHD_start_daemon(
+	return MHD_start_daemon(
 		flags, (uint16_t)srv->cfg.port, NULL, NULL, http_access, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, n > 1 ? 1u : 0u,
+		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)srv->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)((srv->cfg.timeout_ms + 999) / 1000),
@@ -416,15 +423,40 @@ http_server_start(struct http_server *srv, GError **error)
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, http_uri, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv, MHD_OPTION_END);
-	if (!srv->mhd) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "http: cannot listen on %s:%d (address in use or "
-			    "not available)",
-			    srv->cfg.address, srv->cfg.port);
+}
+
+int
+http_server_start(struct http_server *srv, GError **error)
+{
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *di;
+
+	if (http_sockaddr(&srv->cfg, &ss, error) < 0)
 		return -1;
+	for (int i = 0; i < srv->cfg.threads; i++) {
+		struct MHD_Daemon *d = http_start_one(srv, &ss);
+
+		if (!d) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "http: cannot listen on %s:%d (address in "
+				    "use or not available)",
+				    srv->cfg.address, srv->cfg.port);
+			return -1;
+		}
+		g_ptr_array_add(srv->mhd, d);
+		if (i > 0)
+			continue;
+		/* The port the first one got (when 0 was asked for) is the
+		 * one the others share. */
+		di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+		srv->port = di ? di->port : srv->cfg.port;
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port =
+				htons((uint16_t)srv->port);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port =
+				htons((uint16_t)srv->port);
 	}
-	di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = di ? di->port : srv->cfg.port;
 	return 0;
 }
 
@@ -434,13 +466,31 @@ http_server_port(const struct http_server *srv)
 	return srv->port;
 }
 
+/* Stops accepting on every listener first, then finishes what runs. */
+static void
+http_server_stop(struct http_server *srv)
+{
+	MHD_socket *socks = g_new(MHD_socket, srv->mhd->len + 1);
+
+	for (guint i = 0; i < srv->mhd->len; i++)
+		socks[i] = MHD_quiesce_daemon(srv->mhd->pdata[i]);
+	for (guint i = 0; i < srv->mhd->len; i++) {
+		MHD_stop_daemon(srv->mhd->pdata[i]);
+		/* A quiesced listening socket is ours to close. */
+		if (socks[i] != MHD_INVALID_SOCKET)
+			close(socks[i]);
+	}
+	g_ptr_array_set_size(srv->mhd, 0);
+	g_free(socks);
+}
+
 void
 http_server_free(struct http_server *srv)
 {
 	if (!srv)
 		return;
-	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd);
+	http_server_stop(srv);
+	g_ptr_array_free(srv->mhd, TRUE);
 	for (guint i = 0; i < srv->routes->len; i++) {
 		struct http_route_entry *r =
 			&g_array_index(srv->routes, struct http_route_entry, i);

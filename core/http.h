@@ -14,7 +14,10 @@
  * max_header bytes (libmicrohttpd answers 414/431 otherwise), bodies over
  * max_body get 413 without the handler being called, a connection idle for
  * timeout is closed, at most max_connections at once (per_ip_limit per
- * client address, 0 for none).
+ * client address and thread, 0 for none).
+ *
+ * Each of the threads listens on its own socket on the same address
+ * (SO_REUSEPORT), so the kernel spreads connections evenly over them.
  */
 #ifndef FBLD_HTTP_H
 #define FBLD_HTTP_H

@@ -78,17 +78,31 @@ tracking_net_parse(const char *s, GError **error)
 	return g_inet_address_mask_new_from_string(s, error);
 }
 
-static char **
+/* One caseless alternation of the literal substrings, compiled once. */
+static GRegex *
 tracking_agents(const char *const *builtin, char **extra)
 {
-	GPtrArray *a = g_ptr_array_new();
+	GString *re = g_string_new(NULL);
+	GRegex *out;
 
-	for (const char *const *p = builtin; *p; p++)
-		g_ptr_array_add(a, g_strdup(*p));
-	for (char **p = extra; p && *p; p++)
-		g_ptr_array_add(a, g_ascii_strdown(*p, -1));
-	g_ptr_array_add(a, NULL);
-	return (char **)g_ptr_array_free(a, FALSE);
+	for (const char *const *p = builtin; *p; p++) {
+		char *esc = g_regex_escape_string(*p, -1);
+
+		g_string_append_printf(re, "%s%s", re->len ? "|" : "", esc);
+		g_free(esc);
+	}
+	for (char **p = extra; p && *p; p++) {
+		char *esc = g_regex_escape_string(*p, -1);
+
+		g_string_append_printf(re, "%s%s", re->len ? "|" : "", esc);
+		g_free(esc);
+	}
+	/* Escaped literals always compile. */
+	out = g_regex_new(re->str,
+			  G_REGEX_CASELESS | G_REGEX_RAW | G_REGEX_OPTIMIZE, 0,
+			  NULL);
+	g_string_free(re, TRUE);
+	return out;
 }
 
 static int
@@ -132,8 +146,10 @@ tracking_rules_free(struct tracking_rules *r)
 {
 	if (!r)
 		return;
-	g_strfreev(r->scanner_agents);
-	g_strfreev(r->proxy_agents);
+	if (r->scanner_agents)
+		g_regex_unref(r->scanner_agents);
+	if (r->proxy_agents)
+		g_regex_unref(r->proxy_agents);
 	if (r->scanner_nets)
 		g_ptr_array_free(r->scanner_nets, TRUE);
 	if (r->proxy_nets)
@@ -141,14 +157,22 @@ tracking_rules_free(struct tracking_rules *r)
 	g_free(r);
 }
 
-/* The first pattern found in ua_lower, or NULL. */
-static const char *
-tracking_agent_match(char **patterns, const char *ua_lower)
+/* Copies the part of ua that matched into out: 1 found, 0 not. */
+static int
+tracking_agent_match(const GRegex *re, const char *ua, char *out, size_t len)
 {
-	for (char **p = patterns; *p; p++)
-		if (strstr(ua_lower, *p))
-			return *p;
-	return NULL;
+	GMatchInfo *mi = NULL;
+	int found;
+
+	found = g_regex_match_full(re, ua, (gssize)strnlen(ua, TRACKING_UA_MAX),
+				   0, 0, &mi, NULL);
+	if (found) {
+		char *m = g_match_info_fetch(mi, 0);
+		g_strlcpy(out, m, len);
+		g_free(m);
+	}
+	g_match_info_free(mi);
+	return found;
 }
 
 static GInetAddressMask *
@@ -184,10 +208,11 @@ tracking_by_agent(const struct tracking_rules *r,
 		  struct tracking_result *out)
 {
 	GInetAddressMask *net;
-	const char *pat;
+	char pat[64];
 	char *s;
 
-	if (ua && (pat = tracking_agent_match(r->scanner_agents, ua))) {
+	if (ua &&
+	    tracking_agent_match(r->scanner_agents, ua, pat, sizeof(pat))) {
 		tracking_set(out, TRACKING_SCANNER, "scanner-agent",
 			     "User-Agent contains \"%s\", a scanner or an HTTP "
 			     "library, not a mail client",
@@ -201,13 +226,13 @@ tracking_by_agent(const struct tracking_rules *r,
 		g_free(s);
 		return 1;
 	}
-	if (f->kind == URL_OPEN && ua && strstr(ua, "googleimageproxy")) {
+	if (f->kind == URL_OPEN && ua && strstr(ua, "GoogleImageProxy")) {
 		tracking_set(out, TRACKING_HUMAN, "gmail-image-proxy",
 			     "Gmail's image proxy, which fetches when a person "
 			     "opens the message");
 		return 1;
 	}
-	if (ua && (pat = tracking_agent_match(r->proxy_agents, ua))) {
+	if (ua && tracking_agent_match(r->proxy_agents, ua, pat, sizeof(pat))) {
 		tracking_set(out, TRACKING_PROXY, "proxy-agent",
 			     "User-Agent contains \"%s\", an image proxy that "
 			     "fetches ahead of the person",
@@ -228,17 +253,7 @@ void
 tracking_classify(const struct tracking_rules *r,
 		  const struct tracking_facts *f, struct tracking_result *out)
 {
-	char lower[TRACKING_UA_MAX + 1];
-	const char *ua = NULL;
-
-	if (f->user_agent) {
-		size_t n = strnlen(f->user_agent, TRACKING_UA_MAX);
-
-		for (size_t i = 0; i < n; i++)
-			lower[i] = g_ascii_tolower(f->user_agent[i]);
-		lower[n] = '\0';
-		ua = lower;
-	}
+	const char *ua = f->user_agent;
 
 	if (f->head)
 		tracking_set(out, TRACKING_SCANNER, "head-request",

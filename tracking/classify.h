@@ -22,8 +22,9 @@
  *   link-burst         burst_links different links of one
  *                      message clicked within burst_window scanner
  *
- * Limits: agent patterns are matched case-insensitively on at most
- * TRACKING_UA_MAX bytes of User-Agent.
+ * Limits: agent patterns are matched case-insensitively, in one pass
+ * (a compiled alternation), on at most TRACKING_UA_MAX bytes of
+ * User-Agent, bytes as they are (no UTF-8 needed).
  */
 #ifndef FBLD_TRACKING_CLASSIFY_H
 #define FBLD_TRACKING_CLASSIFY_H
@@ -44,8 +45,8 @@ enum tracking_verdict {
 };
 
 struct tracking_rules {
-	char **scanner_agents; /* lower-case substrings, built-in + config */
-	char **proxy_agents;
+	GRegex *scanner_agents;	 /* the substrings, built-in + config, as */
+	GRegex *proxy_agents;	 /* one caseless alternation each */
 	GPtrArray *scanner_nets; /* GInetAddressMask * */
 	GPtrArray *proxy_nets;
 	int64_t early_window_ms;
