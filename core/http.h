@@ -1,5 +1,5 @@
 /*
- * http: the HTTP server wrapper on libmicrohttpd: a thread pool on epoll,
+ * http: the HTTP server wrapper on libmicrohttpd: threads on epoll,
  * connection and size limits, timeouts, and a route table. Handlers see a
  * parsed request and fill a response; they never see libmicrohttpd.
  *

@@ -108,15 +108,18 @@ static const char *const store_migrations[] = {
 	" last_uid INTEGER NOT NULL);",
 };
 
-/* store_events_add_bulk(): 16 rows of 14 columns per statement. */
-#define STORE_BULK_ROWS 16
-#define STORE_BULK_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#define STORE_BULK_ROW4                                                        \
-	STORE_BULK_ROW ", " STORE_BULK_ROW ", " STORE_BULK_ROW                 \
-		       ", " STORE_BULK_ROW
-#define STORE_BULK_VALUES                                                      \
-	STORE_BULK_ROW4 ", " STORE_BULK_ROW4 ", " STORE_BULK_ROW4              \
-			", " STORE_BULK_ROW4
+/* store_hits_add(): rows of 15 parameters, 16 rows per statement. The
+ * detail is built by SQLite's json_object(). */
+#define STORE_HIT_ROWS 16
+#define STORE_HIT_ROW                                                          \
+	"(?, ?, ?, ?, ?, ?, ?, ?, json_object('why', ?, 'ip', ?, "             \
+	"'user_agent', ?, 'url', ?, 'since_send_ms', ?, 'send_time', ?), ?)"
+#define STORE_HIT_ROW4                                                         \
+	STORE_HIT_ROW ", " STORE_HIT_ROW ", " STORE_HIT_ROW ", " STORE_HIT_ROW
+#define STORE_HIT_INSERT                                                       \
+	"INSERT INTO events (ts_ms, type, account_id, send_id, recipient, "    \
+	"reason, machine, verdict, detail, dedup) VALUES "
+#define STORE_HIT_CONFLICT " ON CONFLICT (dedup) DO NOTHING"
 
 enum store_stmt {
 	S_BEGIN,
@@ -132,7 +135,8 @@ enum store_stmt {
 	S_REPORT_COUNTS,
 	S_REPORT_LIST,
 	S_EVENT_INSERT,
-	S_TRACKING_EVENTS_BULK,
+	S_TRACKING_HIT_INSERT,
+	S_TRACKING_HITS_INSERT,
 	S_TRACKING_RECLASSIFY,
 	S_TRACKING_SEND_CREATED,
 	S_TRACKING_SEND_RCPTS,
@@ -173,11 +177,11 @@ static const char *const store_sql[S_NSTMT] = {
 		"machine, verdict, detail, dedup) VALUES (?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 		"ON CONFLICT (dedup) DO NOTHING",
-	[S_TRACKING_EVENTS_BULK] =
-		"INSERT INTO events (ts_ms, type, account_id, send_id, "
-		"report_id, recipient, reason, class, status, diagnostic, "
-		"machine, verdict, detail, dedup) VALUES " STORE_BULK_VALUES
-		" ON CONFLICT (dedup) DO NOTHING",
+	[S_TRACKING_HIT_INSERT] =
+		STORE_HIT_INSERT STORE_HIT_ROW STORE_HIT_CONFLICT,
+	[S_TRACKING_HITS_INSERT] = STORE_HIT_INSERT STORE_HIT_ROW4
+	", " STORE_HIT_ROW4 ", " STORE_HIT_ROW4
+	", " STORE_HIT_ROW4 STORE_HIT_CONFLICT,
 	[S_TRACKING_RECLASSIFY] =
 		"UPDATE events SET machine = 1, verdict = ?5, reason = ?6, "
 		"detail = json_set(coalesce(detail, '{}'), '$.why', ?7) "
@@ -342,8 +346,16 @@ fail:
 struct store *
 store_open(const char *path, int64_t busy_timeout_ms, GError **error)
 {
+	static gsize configured;
 	struct store *st = g_new0(struct store, 1);
 	int rc;
+
+	/* Memory statistics take a global mutex on every allocation; nothing
+	 * reads them. Only possible before SQLite initialises. */
+	if (g_once_init_enter(&configured)) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		g_once_init_leave(&configured, 1);
+	}
 
 	if (strcmp(path, ":memory:") != 0) {
 		char *dir = g_path_get_dirname(path);
@@ -747,45 +759,48 @@ store_checkpoint(struct store *st, GError **error)
 	return store_exec(st, "PRAGMA wal_checkpoint(PASSIVE)", error);
 }
 
-/* Binds ev to the 14 columns from index base + 1 on. */
+/* Binds h to the 15 parameters from index base + 1 on. */
 static void
-store_bind_event(sqlite3_stmt *s, int base, const struct store_event *ev)
+store_bind_hit(sqlite3_stmt *s, int base, const struct store_hit *h)
 {
-	sqlite3_bind_int64(s, base + 1, ev->ts_ms);
-	store_bind_text(s, base + 2, ev->type);
-	store_bind_id(s, base + 3, ev->account);
-	store_bind_id(s, base + 4, ev->send);
-	store_bind_id(s, base + 5, ev->report);
-	store_bind_text(s, base + 6, ev->recipient);
-	store_bind_text(s, base + 7, ev->reason);
-	store_bind_text(s, base + 8, ev->klass);
-	store_bind_text(s, base + 9, ev->status);
-	store_bind_text(s, base + 10, ev->diagnostic);
-	sqlite3_bind_int(s, base + 11, ev->machine);
-	store_bind_text(s, base + 12, ev->verdict);
-	store_bind_text(s, base + 13, ev->detail);
-	store_bind_text(s, base + 14, ev->dedup);
+	sqlite3_bind_int64(s, base + 1, h->ts_ms);
+	sqlite3_bind_text(s, base + 2, h->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, base + 3, h->account);
+	sqlite3_bind_int64(s, base + 4, (sqlite3_int64)h->send);
+	store_bind_text(s, base + 5, h->recipient);
+	sqlite3_bind_text(s, base + 6, h->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, base + 7, h->machine);
+	sqlite3_bind_text(s, base + 8, h->verdict, -1, SQLITE_STATIC);
+	store_bind_text(s, base + 9, h->why);
+	store_bind_text(s, base + 10, h->ip);
+	store_bind_text(s, base + 11, h->user_agent);
+	store_bind_text(s, base + 12, h->url);
+	store_bind_id(s, base + 13, h->since_send_ms);
+	store_bind_text(s, base + 14, h->send_time);
+	store_bind_text(s, base + 15, h->dedup);
 }
 
 int
-store_events_add_bulk(struct store *st, const struct store_event *evs, size_t n,
-		      GError **error)
+store_hits_add(struct store *st, const struct store_hit *hits, size_t n,
+	       GError **error)
 {
 	size_t i = 0;
 
-	for (; i + STORE_BULK_ROWS <= n; i += STORE_BULK_ROWS) {
-		sqlite3_stmt *s = store_stmt(st, S_TRACKING_EVENTS_BULK, error);
+	while (i < n) {
+		int rows = n - i >= STORE_HIT_ROWS ? STORE_HIT_ROWS : 1;
+		sqlite3_stmt *s = store_stmt(st,
+					     rows > 1 ? S_TRACKING_HITS_INSERT
+						      : S_TRACKING_HIT_INSERT,
+					     error);
 
 		if (!s)
 			return -1;
-		for (int r = 0; r < STORE_BULK_ROWS; r++)
-			store_bind_event(s, r * 14, &evs[i + (size_t)r]);
+		for (int r = 0; r < rows; r++)
+			store_bind_hit(s, r * 15, &hits[i + (size_t)r]);
 		if (store_exec_stmt(st, s, error) < 0)
 			return -1;
+		i += (size_t)rows;
 	}
-	for (; i < n; i++)
-		if (store_event_add(st, &evs[i], NULL, error) < 0)
-			return -1;
 	return 0;
 }
 

@@ -172,10 +172,32 @@ int store_query(struct store *st, const char *sql,
 int store_set_autocheckpoint(struct store *st, int pages, GError **error);
 int store_checkpoint(struct store *st, GError **error);
 
-/* Adds n events inside the caller's transaction, many rows per statement
- * (the tracking writer's group commit); a dedup conflict skips the row. */
-int store_events_add_bulk(struct store *st, const struct store_event *evs,
-			  size_t n, GError **error);
+/* One engagement hit (open, click, unsubscribe) as an event. type,
+ * reason and verdict must be static strings. The detail column is a JSON
+ * object built by SQLite from the fields below "why"; members not set are
+ * null. */
+struct store_hit {
+	int64_t ts_ms;
+	const char *type; /* open, click, unsubscribe */
+	uint32_t account;
+	uint64_t send;
+	const char *recipient; /* unsubscribes only, or NULL */
+	const char *reason;    /* the rule that decided, a short name */
+	int machine;
+	const char *verdict; /* human, proxy, scanner, unknown */
+	const char *dedup;   /* or NULL */
+	const char *why;     /* the rule as a sentence with its numbers */
+	const char *ip;
+	const char *user_agent;
+	const char *url;       /* click target */
+	int64_t since_send_ms; /* -1: unknown */
+	const char *send_time; /* "token-day" when there is no send row */
+};
+
+/* Adds n hits inside the caller's transaction, 16 rows per statement (the
+ * tracking writer's group commit); a dedup conflict skips the row. */
+int store_hits_add(struct store *st, const struct store_hit *hits, size_t n,
+		   GError **error);
 
 /* Re-labels the type events of one send in [from_ms, to_ms] as machine
  * hits with this verdict (hits found to be machine only later, such as

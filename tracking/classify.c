@@ -1,6 +1,7 @@
 /* tracking/classify: see classify.h. */
 #include "tracking/classify.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -78,30 +79,61 @@ tracking_net_parse(const char *s, GError **error)
 	return g_inet_address_mask_new_from_string(s, error);
 }
 
-/* One caseless alternation of the literal substrings, compiled once. */
+static gint
+tracking_strcmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends an escaped literal of len bytes. */
+static void
+tracking_append_literal(GString *re, const char *s, gssize len)
+{
+	char *esc = g_regex_escape_string(s, (gint)len);
+
+	g_string_append(re, esc);
+	g_free(esc);
+}
+
+/*
+ * One caseless alternation of the literal substrings, compiled once,
+ * grouped by first character ("b(?:arracuda|ot/)|c(?:url/|rawler)|..."):
+ * the matcher then tries one group per position rather than every
+ * pattern, five times fewer instructions on a browser's User-Agent.
+ */
 static GRegex *
 tracking_agents(const char *const *builtin, char **extra)
 {
+	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
 	GString *re = g_string_new(NULL);
 	GRegex *out;
 
-	for (const char *const *p = builtin; *p; p++) {
-		char *esc = g_regex_escape_string(*p, -1);
+	for (const char *const *p = builtin; *p; p++)
+		g_ptr_array_add(all, g_strdup(*p));
+	for (char **p = extra; p && *p; p++)
+		if (**p)
+			g_ptr_array_add(all, g_ascii_strdown(*p, -1));
+	g_ptr_array_sort(all, tracking_strcmp);
+	for (guint i = 0, j; i < all->len; i = j) {
+		const char *first = all->pdata[i];
 
-		g_string_append_printf(re, "%s%s", re->len ? "|" : "", esc);
-		g_free(esc);
-	}
-	for (char **p = extra; p && *p; p++) {
-		char *esc = g_regex_escape_string(*p, -1);
-
-		g_string_append_printf(re, "%s%s", re->len ? "|" : "", esc);
-		g_free(esc);
+		g_string_append(re, re->len ? "|" : "");
+		tracking_append_literal(re, first, 1);
+		g_string_append(re, "(?:");
+		for (j = i; j < all->len && *(char *)all->pdata[j] == *first;
+		     j++) {
+			g_string_append(re, j > i ? "|" : "");
+			tracking_append_literal(re, (char *)all->pdata[j] + 1,
+						-1);
+		}
+		g_string_append_c(re, ')');
 	}
 	/* Escaped literals always compile. */
 	out = g_regex_new(re->str,
 			  G_REGEX_CASELESS | G_REGEX_RAW | G_REGEX_OPTIMIZE, 0,
 			  NULL);
 	g_string_free(re, TRUE);
+	g_ptr_array_free(all, TRUE);
 	return out;
 }
 
@@ -176,7 +208,7 @@ tracking_agent_match(const GRegex *re, const char *ua, char *out, size_t len)
 }
 
 static GInetAddressMask *
-tracking_net_match(GPtrArray *nets, GInetAddress *addr)
+tracking_net_match(const GPtrArray *nets, GInetAddress *addr)
 {
 	for (guint i = 0; addr && i < nets->len; i++)
 		if (g_inet_address_mask_matches(nets->pdata[i], addr))
@@ -249,35 +281,116 @@ tracking_by_agent(const struct tracking_rules *r,
 	return 0;
 }
 
+/* Nothing in the request: provisional, the timing may still decide. */
+static void
+tracking_fallback(const char *ua, struct tracking_result *out)
+{
+	out->by_request = 0;
+	if (!ua || !*ua)
+		tracking_set(out, TRACKING_UNKNOWN, "no-user-agent",
+			     "no User-Agent, and no other signal");
+	else
+		tracking_set(out, TRACKING_HUMAN, "no-machine-signal",
+			     "no scanner, proxy or timing signal");
+}
+
 void
-tracking_classify(const struct tracking_rules *r,
-		  const struct tracking_facts *f, struct tracking_result *out)
+tracking_classify_request(const struct tracking_rules *r,
+			  const struct tracking_facts *f,
+			  struct tracking_result *out)
 {
 	const char *ua = f->user_agent;
 
+	out->by_request = 1;
 	if (f->head)
 		tracking_set(out, TRACKING_SCANNER, "head-request",
 			     "a HEAD request: link checkers ask for headers, "
 			     "mail clients do not");
 	else if (tracking_by_agent(r, f, ua, out))
 		;
-	else if (f->kind == URL_OPEN && f->user_agent &&
-		 strcmp(f->user_agent, "Mozilla/5.0") == 0)
+	else if (f->kind == URL_OPEN && ua && strcmp(ua, "Mozilla/5.0") == 0)
 		tracking_set(out, TRACKING_PROXY, "bare-mozilla",
 			     "User-Agent is a bare \"Mozilla/5.0\", as sent by "
 			     "Apple Mail Privacy Protection's prefetch");
-	else if (f->since_send_ms != TRACKING_UNKNOWN_TIME &&
-		 f->since_send_ms < r->early_window_ms)
-		tracking_set(out, TRACKING_SCANNER, "early-hit",
-			     "%" G_GINT64_FORMAT " ms after the send, within "
-			     "the early window of %" G_GINT64_FORMAT " ms",
-			     f->since_send_ms, r->early_window_ms);
-	else if (!f->user_agent || !*f->user_agent)
-		tracking_set(out, TRACKING_UNKNOWN, "no-user-agent",
-			     "no User-Agent, and no other signal");
 	else
-		tracking_set(out, TRACKING_HUMAN, "no-machine-signal",
-			     "no scanner, proxy or timing signal");
+		tracking_fallback(ua, out);
+}
+
+void
+tracking_classify_timing(const struct tracking_rules *r, int64_t since_send_ms,
+			 struct tracking_result *res)
+{
+	if (res->by_request || since_send_ms == TRACKING_UNKNOWN_TIME ||
+	    since_send_ms >= r->early_window_ms)
+		return;
+	tracking_set(res, TRACKING_SCANNER, "early-hit",
+		     "%" G_GINT64_FORMAT " ms after the send, within the early "
+		     "window of %" G_GINT64_FORMAT " ms",
+		     since_send_ms, r->early_window_ms);
+}
+
+void
+tracking_classify(const struct tracking_rules *r,
+		  const struct tracking_facts *f, struct tracking_result *out)
+{
+	tracking_classify_request(r, f, out);
+	tracking_classify_timing(r, f->since_send_ms, out);
+}
+
+/* The last address of an X-Forwarded-For list, parsed, or NULL. */
+static GInetAddress *
+tracking_last_hop(const char *forwarded, char *out, size_t len)
+{
+	const char *comma = strrchr(forwarded, ',');
+	char *hop = g_strstrip(g_strdup(comma ? comma + 1 : forwarded));
+	GInetAddress *addr = g_inet_address_new_from_string(hop);
+
+	if (addr)
+		g_strlcpy(out, hop, len);
+	g_free(hop);
+	return addr;
+}
+
+GInetAddress *
+tracking_client(GPtrArray *trusted, const char *peer, const char *forwarded,
+		char *out, size_t len)
+{
+	GInetAddress *addr = g_inet_address_new_from_string(peer);
+	GInetAddress *client;
+
+	g_strlcpy(out, peer, len);
+	if (!addr || !forwarded || !tracking_net_match(trusted, addr))
+		return addr;
+	client = tracking_last_hop(forwarded, out, len);
+	if (!client)
+		return addr;
+	g_object_unref(addr);
+	return client;
+}
+
+void
+tracking_ip_reduce(enum tracking_store_ip mode, char *ip, size_t len)
+{
+	unsigned char b[16];
+	char buf[INET6_ADDRSTRLEN];
+
+	if (mode == TRACKING_IP_FULL)
+		return;
+	if (mode == TRACKING_IP_NONE) {
+		ip[0] = '\0';
+	} else if (inet_pton(AF_INET, ip, b) == 1) {
+		b[3] = 0;
+		inet_ntop(AF_INET, b, buf, sizeof(buf));
+		g_strlcpy(ip, buf, len);
+		g_strlcat(ip, "/24", len);
+	} else if (inet_pton(AF_INET6, ip, b) == 1) {
+		memset(b + 6, 0, 10);
+		inet_ntop(AF_INET6, b, buf, sizeof(buf));
+		g_strlcpy(ip, buf, len);
+		g_strlcat(ip, "/48", len);
+	} else {
+		ip[0] = '\0';
+	}
 }
 
 /* ---- bursts ----------------------------------------------------------- */

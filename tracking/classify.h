@@ -22,6 +22,11 @@
  *   link-burst         burst_links different links of one
  *                      message clicked within burst_window scanner
  *
+ * The rules above early-hit need only the request: the HTTP handler runs
+ * them (tracking_classify_request()), on the client's full address, which
+ * it then reduces for storage (tracking_ip_reduce()). The writer, which
+ * knows when the send was recorded, finishes with the timing rules.
+ *
  * Limits: agent patterns are matched case-insensitively, in one pass
  * (a compiled alternation), on at most TRACKING_UA_MAX bytes of
  * User-Agent, bytes as they are (no UTF-8 needed).
@@ -32,6 +37,7 @@
 #include <gio/gio.h>
 #include <stdint.h>
 
+#include "tracking/tracking.h"
 #include "verp/url.h"
 
 #define TRACKING_UA_MAX 512
@@ -63,6 +69,7 @@ struct tracking_facts {
 struct tracking_result {
 	enum tracking_verdict verdict;
 	const char *reason; /* the rule's name, static */
+	int by_request;	    /* a rule above early-hit decided: final */
 	char why[256];
 };
 
@@ -76,9 +83,31 @@ void tracking_rules_free(struct tracking_rules *r);
 /* Parses "ADDRESS/PREFIX" or a bare address (full length). */
 GInetAddressMask *tracking_net_parse(const char *s, GError **error);
 
+/* Every rule but link-burst, in order. */
 void tracking_classify(const struct tracking_rules *r,
 		       const struct tracking_facts *f,
 		       struct tracking_result *out);
+/* The rules that need the request only (f->since_send_ms is not read);
+ * no-user-agent and no-machine-signal are then provisional. */
+void tracking_classify_request(const struct tracking_rules *r,
+			       const struct tracking_facts *f,
+			       struct tracking_result *out);
+/* The timing rule over a result of the request rules: how long after the
+ * send the hit came (TRACKING_UNKNOWN_TIME when unknown). */
+void tracking_classify_timing(const struct tracking_rules *r,
+			      int64_t since_send_ms,
+			      struct tracking_result *res);
+
+/* The client of a request: the peer, or when the peer is in trusted (a
+ * GInetAddressMask * array, may be empty) the last address of
+ * X-Forwarded-For (forwarded, may be NULL). Writes its text to out (size
+ * len) and returns it parsed (caller unrefs), or NULL when unparsable. */
+GInetAddress *tracking_client(GPtrArray *trusted, const char *peer,
+			      const char *forwarded, char *out, size_t len);
+
+/* Reduces the address text in ip (size len) in place to what mode lets
+ * us store: "203.0.113.0/24", "2001:db8:1::/48", the whole, or "". */
+void tracking_ip_reduce(enum tracking_store_ip mode, char *ip, size_t len);
 
 const char *tracking_verdict_name(enum tracking_verdict v);
 /* Whether a verdict is a machine's (proxy or scanner). */

@@ -24,6 +24,20 @@ tracking_check_nets(struct config *cfg, const char *key, char **nets)
 	}
 }
 
+/* Agent substrings: printable ASCII, as User-Agent headers are. */
+static void
+tracking_check_agents(struct config *cfg, const char *key, char **agents)
+{
+	for (char **p = agents; p && *p; p++)
+		for (const char *c = *p; *c; c++)
+			if (*c < 0x21 || *c > 0x7e) {
+				config_error(cfg, "tracking", key,
+					     "\"%s\": printable ASCII only",
+					     *p);
+				break;
+			}
+}
+
 static char *
 tracking_default_base(const struct http_config *http)
 {
@@ -70,6 +84,8 @@ tracking_config_load(struct config *cfg, const struct http_config *http,
 	out->scanner_networks = config_list(cfg, s, "scanner_networks", NULL);
 	out->proxy_networks = config_list(cfg, s, "proxy_networks", NULL);
 	out->forwarded_from = config_list(cfg, s, "forwarded_from", NULL);
+	tracking_check_agents(cfg, "scanner_agents", out->scanner_agents);
+	tracking_check_agents(cfg, "proxy_agents", out->proxy_agents);
 	tracking_check_nets(cfg, "scanner_networks", out->scanner_networks);
 	tracking_check_nets(cfg, "proxy_networks", out->proxy_networks);
 	tracking_check_nets(cfg, "forwarded_from", out->forwarded_from);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/store.h"
+#include "tracking/classify.h"
 #include "tracking/form.h"
 #include "tracking/tracking.h"
 #include "tracking/writer.h"
@@ -31,6 +32,8 @@ struct tracking {
 	const struct token_config *tok;
 	const struct store_config *sc;
 	struct tracking_rules *rules;
+	GPtrArray *forwarded_nets; /* GInetAddressMask *: trusted proxies */
+	int need_addr;		   /* some rule looks at networks */
 	struct tracking_writer *writer;
 	struct store *st;      /* the writer's connection */
 	struct store *ckpt_st; /* the checkpointer's */
@@ -122,24 +125,47 @@ tracking_check(struct tracking *t, const struct http_request *req,
 	return 0;
 }
 
+/* The rules the request alone decides, on the client's full address,
+ * which is then cut to what may be stored. */
+static void
+tracking_judge(struct tracking *t, const struct http_request *req,
+	       struct tracking_hit *h)
+{
+	struct tracking_facts f = {
+		.kind = h->kind,
+		.head = h->head,
+		.user_agent = h->user_agent,
+	};
+	const char *fwd = t->forwarded_nets->len
+				  ? http_header(req, "X-Forwarded-For")
+				  : NULL;
+
+	if (t->need_addr || fwd)
+		f.addr = tracking_client(t->forwarded_nets, req->client_ip, fwd,
+					 h->ip, sizeof(h->ip));
+	if (h->kind != URL_UNSUBSCRIBE)
+		tracking_classify_request(t->rules, &f, &h->verdict);
+	if (f.addr)
+		g_object_unref(f.addr);
+	tracking_ip_reduce(t->tc->store_ip, h->ip, sizeof(h->ip));
+}
+
 /* Queues the hit; returns its sequence number (0: dropped). */
 static uint64_t
 tracking_record(struct tracking *t, const struct http_request *req,
 		const struct url_request *u, const struct token_fields *f,
 		int stale)
 {
-	const char *fwd = t->tc->forwarded_from
-				  ? http_header(req, "X-Forwarded-For")
-				  : NULL;
 	struct tracking_hit *h = tracking_hit_new(
 		u->kind, strcmp(req->method, "HEAD") == 0, req->now_ms,
-		req->client_ip, http_header(req, "User-Agent"), fwd, u->target,
+		req->client_ip, http_header(req, "User-Agent"), u->target,
 		u->recipient);
 
 	h->account = f->account;
 	h->send = f->serial;
 	h->token_day = f->day;
 	h->token_stale = stale;
+	tracking_judge(t, req, h);
 	metric_inc(t->m_hits[u->kind]);
 	return tracking_writer_push(t->writer, h, u->kind == URL_UNSUBSCRIBE);
 }
@@ -282,15 +308,25 @@ tracking_new(const struct tracking_config *tc, const struct token_config *tok,
 	t->tok = tok;
 	t->sc = sc;
 	g_mime_init(); /* multipart unsubscribe forms */
+	t->forwarded_nets = g_ptr_array_new_with_free_func(g_object_unref);
+	for (char **p = tc->forwarded_from; p && *p; p++) {
+		GInetAddressMask *mask = tracking_net_parse(*p, error);
+
+		if (!mask) {
+			tracking_free(t);
+			return NULL;
+		}
+		g_ptr_array_add(t->forwarded_nets, mask);
+	}
 	t->rules = tracking_rules_new(tc->scanner_agents, tc->proxy_agents,
 				      tc->scanner_networks, tc->proxy_networks,
 				      tc->early_window_ms, error);
-	if (t->rules)
-		t->writer = tracking_writer_new(tc, t->rules, m, error);
-	if (!t->writer) {
+	if (!t->rules) {
 		tracking_free(t);
 		return NULL;
 	}
+	t->need_addr = t->rules->scanner_nets->len || t->rules->proxy_nets->len;
+	t->writer = tracking_writer_new(tc, t->rules, m);
 	tracking_metrics(t, m);
 	return t;
 }
@@ -304,6 +340,7 @@ tracking_free(struct tracking *t)
 	store_close(t->st);
 	store_close(t->ckpt_st);
 	tracking_rules_free(t->rules);
+	g_ptr_array_free(t->forwarded_nets, TRUE);
 	g_mime_shutdown();
 	g_free(t);
 }

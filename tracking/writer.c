@@ -1,8 +1,6 @@
 /* tracking/writer: see writer.h. */
 #include "tracking/writer.h"
 
-#include <arpa/inet.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -16,8 +14,6 @@
 /* Attempts at one batch while stopping before it is given up. */
 #define WRITER_STOP_ATTEMPTS 20
 #define WRITER_PAUSE_MAX_MS 2000
-/* The last bytes of X-Forwarded-For kept: its last hop is what counts. */
-#define WRITER_FORWARDED_MAX 256
 /* How often the checkpointer copies the WAL into the database, and the
  * WAL size (pages) at which the writer does it itself: under a steady
  * stream of commits the WAL can only start over after a checkpoint right
@@ -34,7 +30,6 @@ struct writer_send {
 struct tracking_writer {
 	const struct tracking_config *tc;
 	const struct tracking_rules *rules;
-	GPtrArray *forwarded_nets; /* GInetAddressMask * */
 	struct store *st;
 	struct store *ckpt_st; /* the checkpointer's, or NULL */
 	GThread *thread;
@@ -54,8 +49,6 @@ struct tracking_writer {
 	GHashTable *sends; /* guint64 * -> struct writer_send * */
 	struct tracking_bursts *bursts;
 	int64_t bursts_expired_ms;
-	JsonBuilder *json;
-	JsonGenerator *gen;
 
 	struct metric *m_depth, *m_commits, *m_committed, *m_dropped;
 	struct metric *m_errors, *m_lost, *m_suppressed;
@@ -78,22 +71,15 @@ hit_copy(char **p, const char *src, size_t n)
 
 struct tracking_hit *
 tracking_hit_new(enum url_kind kind, int head, int64_t ts_ms, const char *ip,
-		 const char *user_agent, const char *forwarded,
-		 const char *target, const char *recipient)
+		 const char *user_agent, const char *target,
+		 const char *recipient)
 {
 	size_t lu = user_agent ? strnlen(user_agent, TRACKING_UA_MAX) : 0;
-	size_t lf = forwarded ? strlen(forwarded) : 0;
 	size_t lt = target ? strlen(target) : 0;
 	size_t lr = recipient ? strlen(recipient) : 0;
-	struct tracking_hit *h;
-	char *p;
+	struct tracking_hit *h = g_malloc0(sizeof(*h) + lu + lt + lr + 3);
+	char *p = h->tail;
 
-	if (lf > WRITER_FORWARDED_MAX) {
-		forwarded += lf - WRITER_FORWARDED_MAX;
-		lf = WRITER_FORWARDED_MAX;
-	}
-	h = g_malloc0(sizeof(*h) + lu + lf + lt + lr + 4);
-	p = h->tail;
 	h->kind = kind;
 	h->head = head;
 	h->ts_ms = ts_ms;
@@ -101,7 +87,6 @@ tracking_hit_new(enum url_kind kind, int head, int64_t ts_ms, const char *ip,
 	h->burst_from_ms = -1;
 	g_strlcpy(h->ip, ip ? ip : "", sizeof(h->ip));
 	h->user_agent = hit_copy(&p, user_agent, lu);
-	h->forwarded = hit_copy(&p, forwarded, lf);
 	h->target = hit_copy(&p, target, lt);
 	h->recipient = hit_copy(&p, recipient, lr);
 	return h;
@@ -114,7 +99,6 @@ tracking_hit_free(struct tracking_hit *h)
 		return;
 	g_free(h->rcpt_final);
 	g_free(h->dedup);
-	g_free(h->detail);
 	g_free(h);
 }
 
@@ -153,23 +137,12 @@ writer_metrics(struct tracking_writer *w, struct metrics *m)
 
 struct tracking_writer *
 tracking_writer_new(const struct tracking_config *tc,
-		    const struct tracking_rules *rules, struct metrics *m,
-		    GError **error)
+		    const struct tracking_rules *rules, struct metrics *m)
 {
 	struct tracking_writer *w = g_new0(struct tracking_writer, 1);
 
 	w->tc = tc;
 	w->rules = rules;
-	w->forwarded_nets = g_ptr_array_new_with_free_func(g_object_unref);
-	for (char **p = tc->forwarded_from; p && *p; p++) {
-		GInetAddressMask *mask = tracking_net_parse(*p, error);
-
-		if (!mask) {
-			tracking_writer_free(w);
-			return NULL;
-		}
-		g_ptr_array_add(w->forwarded_nets, mask);
-	}
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->more);
 	g_cond_init(&w->done);
@@ -178,8 +151,6 @@ tracking_writer_new(const struct tracking_config *tc,
 	w->sends = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					 g_free);
 	w->bursts = tracking_bursts_new(tc->burst_window_ms);
-	w->json = json_builder_new();
-	w->gen = json_generator_new();
 	writer_metrics(w, m);
 	return w;
 }
@@ -191,21 +162,16 @@ tracking_writer_free(struct tracking_writer *w)
 		return;
 	tracking_writer_stop(w);
 	/* Pushed after the thread stopped: nothing will store them. */
-	if (w->pending && w->pending->len) {
+	if (w->pending->len) {
 		log_err("tracking: hits lost=%u pushed after the writer "
 			"stopped",
 			w->pending->len);
 		for (guint i = 0; i < w->pending->len; i++)
 			tracking_hit_free(w->pending->pdata[i]);
 	}
-	if (w->pending)
-		g_ptr_array_free(w->pending, TRUE);
-	if (w->sends)
-		g_hash_table_destroy(w->sends);
+	g_ptr_array_free(w->pending, TRUE);
+	g_hash_table_destroy(w->sends);
 	tracking_bursts_free(w->bursts);
-	g_clear_object(&w->json);
-	g_clear_object(&w->gen);
-	g_ptr_array_free(w->forwarded_nets, TRUE);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->more);
 	g_cond_clear(&w->done);
@@ -243,66 +209,6 @@ writer_send_time(struct tracking_writer *w, uint64_t send, int64_t now_ms)
 	s->created_ms = rc == 0 ? created : -1;
 	s->checked_ms = now_ms;
 	return s->created_ms;
-}
-
-/* The client: the peer, or the last X-Forwarded-For hop when the peer is
- * a trusted proxy. Copies it into h->ip; *addr parsed when needed. */
-static void
-writer_client(struct tracking_writer *w, struct tracking_hit *h,
-	      GInetAddress **addr)
-{
-	int need = w->rules->scanner_nets->len || w->rules->proxy_nets->len;
-	GInetAddress *peer = NULL;
-
-	*addr = NULL;
-	if (w->forwarded_nets->len && h->forwarded &&
-	    (peer = g_inet_address_new_from_string(h->ip))) {
-		for (guint i = 0; i < w->forwarded_nets->len; i++) {
-			const char *last;
-			char *hop;
-
-			if (!g_inet_address_mask_matches(
-				    w->forwarded_nets->pdata[i], peer))
-				continue;
-			last = strrchr(h->forwarded, ',');
-			hop = g_strstrip(
-				g_strdup(last ? last + 1 : h->forwarded));
-			*addr = g_inet_address_new_from_string(hop);
-			if (*addr)
-				g_strlcpy(h->ip, hop, sizeof(h->ip));
-			g_free(hop);
-			break;
-		}
-		g_object_unref(peer);
-	}
-	if (!*addr && need)
-		*addr = g_inet_address_new_from_string(h->ip);
-}
-
-/* Reduces h->ip to what the configuration lets us keep. */
-static void
-writer_ip_privacy(int mode, char *ip, size_t len)
-{
-	unsigned char b[16];
-	char buf[INET6_ADDRSTRLEN];
-
-	if (mode == TRACKING_IP_FULL)
-		return;
-	if (mode == TRACKING_IP_NONE) {
-		ip[0] = '\0';
-	} else if (inet_pton(AF_INET, ip, b) == 1) {
-		b[3] = 0;
-		inet_ntop(AF_INET, b, buf, sizeof(buf));
-		g_strlcpy(ip, buf, len);
-		g_strlcat(ip, "/24", len);
-	} else if (inet_pton(AF_INET6, ip, b) == 1) {
-		memset(b + 6, 0, 10);
-		inet_ntop(AF_INET6, b, buf, sizeof(buf));
-		g_strlcpy(ip, buf, len);
-		g_strlcat(ip, "/48", len);
-	} else {
-		ip[0] = '\0';
-	}
 }
 
 static void
@@ -348,102 +254,55 @@ writer_burst(struct tracking_writer *w, struct tracking_hit *h)
 		   n, w->tc->burst_window_ms);
 }
 
-static void
-writer_member(JsonBuilder *b, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	json_builder_set_member_name(b, name);
-	if (g_utf8_validate(value, -1, NULL)) {
-		json_builder_add_string_value(b, value);
-	} else {
-		char *valid = g_utf8_make_valid(value, -1);
-		json_builder_add_string_value(b, valid);
-		g_free(valid);
-	}
-}
-
-/* The detail column: what the request showed and, for a machine, the
- * sentence that says why. Members without a value are left out; the
- * method is implied (HEAD is the head-request rule, POST the
- * unsubscribe), and without a send record there is no since_send_ms but
- * "send_time": "token-day". */
-static char *
-writer_detail(struct tracking_writer *w, const struct tracking_hit *h)
-{
-	int known = h->since_send_ms != TRACKING_UNKNOWN_TIME;
-	JsonBuilder *b = w->json;
-	JsonNode *root;
-	char *out;
-
-	json_builder_reset(b);
-	json_builder_begin_object(b);
-	writer_member(b, "why",
-		      tracking_is_machine(h->verdict.verdict) ? h->verdict.why
-							      : NULL);
-	writer_member(b, "ip", h->ip[0] ? h->ip : NULL);
-	writer_member(b, "user_agent",
-		      w->tc->store_user_agent ? h->user_agent : NULL);
-	writer_member(b, "url", h->target);
-	if (known) {
-		json_builder_set_member_name(b, "since_send_ms");
-		json_builder_add_int_value(b, MAX(h->since_send_ms, 0));
-	} else if (h->kind != URL_UNSUBSCRIBE) {
-		writer_member(b, "send_time", "token-day");
-	}
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(w->gen, root);
-	out = json_generator_to_data(w->gen, NULL);
-	json_node_unref(root);
-	return out;
-}
-
+/* Finishes what the handler began: an unsubscribe's recipient, a hit's
+ * timing and link bursts. */
 static void
 writer_classify(struct tracking_writer *w, struct tracking_hit *h,
 		int64_t now_ms)
 {
-	struct tracking_facts f = { .kind = h->kind, .head = h->head };
 	int64_t created;
-	GInetAddress *addr;
 
-	writer_client(w, h, &addr);
 	if (h->kind == URL_UNSUBSCRIBE) {
 		writer_unsubscribe(w, h);
-	} else {
-		created = writer_send_time(w, h->send, now_ms);
-		h->since_send_ms = created >= 0 ? h->ts_ms - created
-						: TRACKING_UNKNOWN_TIME;
-		f.user_agent = h->user_agent;
-		f.addr = addr;
-		f.since_send_ms = h->since_send_ms;
-		tracking_classify(w->rules, &f, &h->verdict);
-		if (h->kind == URL_CLICK)
-			writer_burst(w, h);
+		return;
 	}
-	if (addr)
-		g_object_unref(addr);
-	writer_ip_privacy(w->tc->store_ip, h->ip, sizeof(h->ip));
-	h->detail = writer_detail(w, h);
+	created = writer_send_time(w, h->send, now_ms);
+	h->since_send_ms =
+		created >= 0 ? h->ts_ms - created : TRACKING_UNKNOWN_TIME;
+	tracking_classify_timing(w->rules, h->since_send_ms, &h->verdict);
+	if (h->kind == URL_CLICK)
+		writer_burst(w, h);
 }
 
-/* ---- the transaction ------------------------------------------------- */
-
+/* The event of a hit. Its detail: the request's address and agent, the
+ * click's target, when it came after the send, and for a machine the
+ * sentence that says why. Without a send record there is no
+ * since_send_ms but "send_time": "token-day" (the token only dates the
+ * send to a day). */
 static void
-writer_event(const struct tracking_hit *h, struct store_event *ev)
+writer_event(const struct tracking_writer *w, const struct tracking_hit *h,
+	     struct store_hit *ev)
 {
-	*ev = (struct store_event){
+	int known = h->since_send_ms != TRACKING_UNKNOWN_TIME;
+	int machine = tracking_is_machine(h->verdict.verdict);
+
+	*ev = (struct store_hit){
 		.ts_ms = h->ts_ms,
 		.type = url_kind_name(h->kind),
 		.account = h->account,
-		.send = (int64_t)h->send,
-		.report = -1,
+		.send = h->send,
 		.recipient = h->rcpt_final,
 		.reason = h->verdict.reason,
-		.machine = tracking_is_machine(h->verdict.verdict),
+		.machine = machine,
 		.verdict = tracking_verdict_name(h->verdict.verdict),
-		.detail = h->detail,
 		.dedup = h->dedup,
+		.why = machine ? h->verdict.why : NULL,
+		.ip = h->ip[0] ? h->ip : NULL,
+		.user_agent = w->tc->store_user_agent ? h->user_agent : NULL,
+		.url = h->target,
+		.since_send_ms = known ? MAX(h->since_send_ms, 0) : -1,
+		.send_time = known || h->kind == URL_UNSUBSCRIBE ? NULL
+								 : "token-day",
 	};
 }
 
@@ -476,14 +335,14 @@ writer_consequences(struct tracking_writer *w, struct tracking_hit *h,
 static int
 writer_try(struct tracking_writer *w, GPtrArray *batch, GError **error)
 {
-	struct store_event *evs = g_new(struct store_event, batch->len);
+	struct store_hit *evs = g_new(struct store_hit, batch->len);
 	int rc = -1;
 
 	for (guint i = 0; i < batch->len; i++)
-		writer_event(batch->pdata[i], &evs[i]);
+		writer_event(w, batch->pdata[i], &evs[i]);
 	if (store_begin(w->st, error) < 0)
 		goto out;
-	if (store_events_add_bulk(w->st, evs, batch->len, error) < 0)
+	if (store_hits_add(w->st, evs, batch->len, error) < 0)
 		goto fail;
 	for (guint i = 0; i < batch->len; i++)
 		if (writer_consequences(w, batch->pdata[i], error) < 0)

@@ -3,9 +3,10 @@
  * the one thread that drains it (group commit).
  *
  * Handlers push hits (any thread, never blocking on the disk); the writer
- * takes everything queued at once, classifies each hit (looking up when
- * its send was recorded, through a bounded in-memory cache), and commits
- * the lot in one transaction; while it commits, the next batch gathers.
+ * takes everything queued at once, finishes each hit's verdict (the
+ * timing rules, with the send's time from a bounded in-memory cache in
+ * front of the store, and link bursts), and commits the lot in one
+ * transaction; while it commits, the next batch gathers.
  * A failed commit is rolled back and retried with a growing pause, the
  * hits kept. An unsubscribe is pushed with force (never dropped) and its
  * handler waits for the commit with tracking_writer_wait().
@@ -32,7 +33,8 @@ struct store;
 struct tracking_config;
 struct tracking_writer;
 
-/* One hit as the handler saw it; the strings live in the same block. */
+/* One hit as the handler saw it and classified it as far as the request
+ * alone allows; the strings live in the same block. */
 struct tracking_hit {
 	enum url_kind kind;
 	int head;	 /* a HEAD request */
@@ -41,36 +43,33 @@ struct tracking_hit {
 	uint32_t account;
 	uint64_t send;
 	uint16_t token_day;
-	uint64_t seq; /* set by push */
-	char ip[48];
-	const char *user_agent; /* NULL when absent */
-	const char *forwarded;	/* X-Forwarded-For, when trusted */
-	const char *target;	/* click */
-	const char *recipient;	/* unsubscribe: from the URL, or NULL */
+	uint64_t seq;			/* set by push */
+	char ip[48];			/* the client, as it may be stored */
+	const char *user_agent;		/* NULL when absent */
+	const char *target;		/* click */
+	const char *recipient;		/* unsubscribe: from the URL, or NULL */
+	struct tracking_result verdict; /* the request rules' (handler) */
 	/* Filled by the writer. */
-	struct tracking_result verdict;
 	int64_t since_send_ms; /* TRACKING_UNKNOWN_TIME: no send row */
 	int64_t burst_from_ms; /* -1, or where the link burst began */
 	char *rcpt_final;      /* unsubscribe: the address suppressed */
 	char *dedup;
-	char *detail;	/* the event's JSON detail */
 	int suppressed; /* a new suppression entry */
 	char tail[];
 };
 
-/* Copies the strings; user_agent is cut to TRACKING_UA_MAX bytes,
- * forwarded to its last 256. */
+/* Copies the strings; user_agent is cut to TRACKING_UA_MAX bytes. */
 struct tracking_hit *tracking_hit_new(enum url_kind kind, int head,
 				      int64_t ts_ms, const char *ip,
 				      const char *user_agent,
-				      const char *forwarded, const char *target,
+				      const char *target,
 				      const char *recipient);
 void tracking_hit_free(struct tracking_hit *h);
 
-/* tc and rules are borrowed; fails on a bad forwarded_from network. */
+/* tc and rules are borrowed. */
 struct tracking_writer *tracking_writer_new(const struct tracking_config *tc,
 					    const struct tracking_rules *rules,
-					    struct metrics *m, GError **error);
+					    struct metrics *m);
 void tracking_writer_free(struct tracking_writer *w);
 
 /* ckpt_st: a second connection for the checkpointer thread, or NULL to

@@ -128,6 +128,54 @@ test_rules(void **state)
 	tracking_rules_free(r);
 }
 
+/* The built-in agents, whatever their case or place in the string. */
+static void
+test_rules_agents(void **state)
+{
+	static const char *const scanners[] = {
+		"Mozilla/5.0 (compatible; BingPreview/1.0b)",
+		"python-requests/2.31.0",
+		"Go-http-client/1.1",
+		"Mimecast Link Scanner",
+		"Microsoft Office Existence Discovery",
+		"Wget/1.21.3",
+		"okhttp/4.9.3",
+		"node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+		"undici",
+		"Mozilla/5.0 HeadlessChrome/120.0",
+		"Barracuda Sentinel (EE)",
+		"Mozilla/5.0 (compatible; Googlebot/2.1)",
+		"x-PROOFPOINT-y",
+		"Java/17.0.2",
+		"libwww-perl/6.67",
+	};
+	static const char *const people[] = {
+		"Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 "
+		"Thunderbird/115.5.0",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) "
+		"AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+		"Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
+		"16.0.17029; Pro)",
+		"CUBOT X30 Build/QP1A", /* "bot" but not "bot/" */
+	};
+	struct tracking_rules *r = rules_new();
+	enum tracking_verdict v;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(scanners); i++) {
+		const char *reason = classify(r, URL_CLICK, 0, scanners[i],
+					      NULL, TRACKING_UNKNOWN_TIME, &v);
+		if (strcmp(reason, "scanner-agent") != 0)
+			fail_msg("%s: %s", scanners[i], reason);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(people); i++) {
+		const char *reason = classify(r, URL_CLICK, 0, people[i], NULL,
+					      TRACKING_UNKNOWN_TIME, &v);
+		if (strcmp(reason, "no-machine-signal") != 0)
+			fail_msg("%s: %s", people[i], reason);
+	}
+	tracking_rules_free(r);
+}
+
 static void
 test_rules_config(void **state)
 {
@@ -261,8 +309,7 @@ fixture_open(struct fixture *fx, int start)
 	assert_non_null(fx->reader);
 	fx->ckpt = store_open(fx->path, 5000, &e);
 	assert_non_null(fx->ckpt);
-	fx->w = tracking_writer_new(&fx->tc, fx->rules, fx->m, &e);
-	assert_non_null(fx->w);
+	fx->w = tracking_writer_new(&fx->tc, fx->rules, fx->m);
 	if (start)
 		assert_int_equal(
 			tracking_writer_start(fx->w, fx->st, fx->ckpt, &e), 0);
@@ -310,23 +357,28 @@ teardown(void **state)
 		g_free(shm);
 	}
 	g_rmdir(fx->dir);
-	g_strfreev(fx->tc.forwarded_from);
 	g_free(fx->path);
 	g_free(fx->dir);
 	g_free(fx);
 	return 0;
 }
 
+/* A hit as the handler queues it: the request rules applied, the address
+ * cut for storage. */
 static struct tracking_hit *
-hit(enum url_kind kind, int64_t ts, uint64_t send, const char *ua,
-    const char *target, const char *rcpt)
+hit(struct fixture *fx, enum url_kind kind, int64_t ts, uint64_t send,
+    const char *ua, const char *target, const char *rcpt)
 {
-	struct tracking_hit *h = tracking_hit_new(kind, 0, ts, "203.0.113.77",
-						  ua, NULL, target, rcpt);
+	struct tracking_hit *h =
+		tracking_hit_new(kind, 0, ts, "203.0.113.77", ua, target, rcpt);
+	struct tracking_facts f = { .kind = kind, .user_agent = ua };
 
 	h->account = 7;
 	h->send = send;
 	h->token_day = (uint16_t)(ts / 86400000 - TOKEN_DAY_EPOCH);
+	if (kind != URL_UNSUBSCRIBE)
+		tracking_classify_request(fx->rules, &f, &h->verdict);
+	tracking_ip_reduce(fx->tc.store_ip, h->ip, sizeof(h->ip));
 	return h;
 }
 
@@ -360,9 +412,12 @@ assert_rows(struct fixture *fx, const char *sql, const char *want)
 {
 	char *got = rows(fx, sql);
 
-	if (strcmp(got, want) != 0)
-		fail_msg("%s:\ngot:\n%swant:\n%s", sql, got, want);
+	int same = strcmp(got, want) == 0;
+
+	if (!same)
+		print_error("%s:\ngot:\n%swant:\n%s", sql, got, want);
 	g_free(got);
+	assert_true(same);
 }
 
 static void
@@ -381,20 +436,22 @@ test_writer_events(void **state)
 	assert_int_equal(tracking_writer_start(fx->w, fx->st, fx->ckpt, NULL),
 			 0);
 	tracking_writer_push(fx->w,
-			     hit(URL_OPEN, NOW + 60000, 9001,
+			     hit(fx, URL_OPEN, NOW + 60000, 9001,
 				 "Mozilla/5.0 (X11) Thunderbird/115", NULL,
 				 NULL),
 			     0);
 	tracking_writer_push(
 		fx->w,
-		hit(URL_OPEN, NOW + 61000, 9001, "Mozilla/5.0", NULL, NULL), 0);
+		hit(fx, URL_OPEN, NOW + 61000, 9001, "Mozilla/5.0", NULL, NULL),
+		0);
 	tracking_writer_push(fx->w,
-			     hit(URL_CLICK, NOW + 2000, serial,
+			     hit(fx, URL_CLICK, NOW + 2000, serial,
 				 "Mozilla/5.0 (X11) Firefox/120",
 				 "https://shop.example/a", NULL),
 			     0);
 	tracking_writer_push(
-		fx->w, hit(URL_OPEN, NOW + 90000, serial, NULL, NULL, NULL), 0);
+		fx->w, hit(fx, URL_OPEN, NOW + 90000, serial, NULL, NULL, NULL),
+		0);
 	tracking_writer_stop(fx->w);
 	assert_rows(
 		fx,
@@ -407,15 +464,20 @@ test_writer_events(void **state)
 		"click|7|0|1|scanner|early-hit|203.0.113.0/24|NULL|2000|"
 		"https://shop.example/a|text\n"
 		"open|7|1|0|human|no-machine-signal|203.0.113.0/24|"
-		"token-day|NULL|NULL|NULL\n"
+		"token-day|NULL|NULL|null\n"
 		"open|7|1|1|proxy|bare-mozilla|203.0.113.0/24|token-day|"
 		"NULL|NULL|text\n"
 		"open|7|0|0|unknown|no-user-agent|203.0.113.0/24|NULL|90000|"
-		"NULL|NULL\n");
+		"NULL|null\n");
 	assert_rows(fx,
 		    "SELECT json_extract(detail, '$.user_agent') FROM events "
 		    "WHERE verdict = 'human'",
 		    "Mozilla/5.0 (X11) Thunderbird/115\n");
+	/* Every detail has the same members, null when not applicable. */
+	assert_rows(fx,
+		    "SELECT DISTINCT (SELECT group_concat(key) FROM "
+		    "json_each(detail)) FROM events",
+		    "why,ip,user_agent,url,since_send_ms,send_time\n");
 }
 
 static void
@@ -426,8 +488,8 @@ test_writer_unsubscribe(void **state)
 
 	fixture_open(fx, 1);
 	seq = tracking_writer_push(fx->w,
-				   hit(URL_UNSUBSCRIBE, NOW, 42, "curl/8", NULL,
-				       "User@Example.ORG"),
+				   hit(fx, URL_UNSUBSCRIBE, NOW, 42, "curl/8",
+				       NULL, "User@Example.ORG"),
 				   1);
 	assert_true(seq > 0);
 	/* Waited for: visible to another connection at once. */
@@ -447,12 +509,13 @@ test_writer_unsubscribe(void **state)
 	/* Twice: one event, one entry. Without a recipient (and no single
 	 * one recorded for the send): an event, no suppression. */
 	seq = tracking_writer_push(fx->w,
-				   hit(URL_UNSUBSCRIBE, NOW + 5, 42, NULL, NULL,
-				       "user@example.org"),
+				   hit(fx, URL_UNSUBSCRIBE, NOW + 5, 42, NULL,
+				       NULL, "user@example.org"),
 				   1);
 	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
 	seq = tracking_writer_push(
-		fx->w, hit(URL_UNSUBSCRIBE, NOW + 9, 43, NULL, NULL, NULL), 1);
+		fx->w, hit(fx, URL_UNSUBSCRIBE, NOW + 9, 43, NULL, NULL, NULL),
+		1);
 	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
 	assert_rows(
 		fx,
@@ -471,23 +534,23 @@ test_writer_burst(void **state)
 
 	fixture_open(fx, 1);
 	tracking_writer_push(
-		fx->w, hit(URL_CLICK, NOW, 5, ff, "https://a.example/", NULL),
-		0);
+		fx->w,
+		hit(fx, URL_CLICK, NOW, 5, ff, "https://a.example/", NULL), 0);
 	/* Committed on its own first: the burst must re-label it. */
 	assert_int_equal(tracking_writer_wait(fx->w, 1, 10000), 1);
-	tracking_writer_push(
-		fx->w,
-		hit(URL_CLICK, NOW + 300, 5, ff, "https://b.example/", NULL),
-		0);
+	tracking_writer_push(fx->w,
+			     hit(fx, URL_CLICK, NOW + 300, 5, ff,
+				 "https://b.example/", NULL),
+			     0);
 	/* Another message, and the same one much later: people. */
-	tracking_writer_push(
-		fx->w,
-		hit(URL_CLICK, NOW + 310, 6, ff, "https://b.example/", NULL),
-		0);
-	tracking_writer_push(
-		fx->w,
-		hit(URL_CLICK, NOW + 60000, 5, ff, "https://c.example/", NULL),
-		0);
+	tracking_writer_push(fx->w,
+			     hit(fx, URL_CLICK, NOW + 310, 6, ff,
+				 "https://b.example/", NULL),
+			     0);
+	tracking_writer_push(fx->w,
+			     hit(fx, URL_CLICK, NOW + 60000, 5, ff,
+				 "https://c.example/", NULL),
+			     0);
 	tracking_writer_stop(fx->w);
 	assert_rows(fx,
 		    "SELECT send_id, machine, verdict, reason FROM events "
@@ -507,13 +570,14 @@ test_writer_queue_full(void **state)
 	fixture_open(fx, 0);
 	for (int i = 0; i < 5; i++) {
 		uint64_t seq = tracking_writer_push(
-			fx->w, hit(URL_OPEN, NOW + i, 1, "x", NULL, NULL), 0);
+			fx->w, hit(fx, URL_OPEN, NOW + i, 1, "x", NULL, NULL),
+			0);
 		assert_int_equal(seq, i < 3 ? (uint64_t)i + 1 : 0);
 	}
 	/* An unsubscribe is never dropped. */
 	assert_int_equal(tracking_writer_push(fx->w,
-					      hit(URL_UNSUBSCRIBE, NOW, 1, NULL,
-						  NULL, "a@example.org"),
+					      hit(fx, URL_UNSUBSCRIBE, NOW, 1,
+						  NULL, NULL, "a@example.org"),
 					      1),
 			 4);
 	/* Stopping drains everything that was queued. */
@@ -524,29 +588,64 @@ test_writer_queue_full(void **state)
 		    "open|3\nunsubscribe|1\n");
 }
 
+/* What the handler keeps of the client's address. */
 static void
-test_writer_privacy(void **state)
+test_client_address(void **state)
+{
+	GPtrArray *trusted = g_ptr_array_new_with_free_func(g_object_unref);
+	GInetAddress *a;
+	char ip[48];
+
+	g_ptr_array_add(trusted, tracking_net_parse("127.0.0.0/8", NULL));
+	/* Through a trusted proxy: the last hop it added is the client. */
+	a = tracking_client(trusted, "127.0.0.1", "10.9.9.9, 2001:db8:1:2::5",
+			    ip, sizeof(ip));
+	assert_string_equal(ip, "2001:db8:1:2::5");
+	assert_int_equal(g_inet_address_get_family(a), G_SOCKET_FAMILY_IPV6);
+	g_object_unref(a);
+	/* Not from a trusted proxy, or a last hop that is no address: the
+	 * peer. */
+	a = tracking_client(trusted, "198.51.100.20", "10.9.9.9", ip,
+			    sizeof(ip));
+	assert_string_equal(ip, "198.51.100.20");
+	g_object_unref(a);
+	a = tracking_client(trusted, "127.0.0.1", "10.9.9.9, junk", ip,
+			    sizeof(ip));
+	assert_string_equal(ip, "127.0.0.1");
+	g_object_unref(a);
+	assert_null(tracking_client(trusted, "?", NULL, ip, sizeof(ip)));
+	g_ptr_array_free(trusted, TRUE);
+
+	g_strlcpy(ip, "203.0.113.77", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "203.0.113.0/24");
+	g_strlcpy(ip, "2001:db8:1:2::5", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "2001:db8:1::/48");
+	g_strlcpy(ip, "2001:db8:1:2::5", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_FULL, ip, sizeof(ip));
+	assert_string_equal(ip, "2001:db8:1:2::5");
+	tracking_ip_reduce(TRACKING_IP_NONE, ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	g_strlcpy(ip, "?", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "");
+}
+
+static void
+test_writer_no_agent_store(void **state)
 {
 	struct fixture *fx = *state;
-	struct tracking_hit *h;
 
-	fx->tc.forwarded_from = g_strsplit("127.0.0.0/8", ",", -1);
 	fx->tc.store_user_agent = 0;
 	fixture_open(fx, 1);
-	/* Through a trusted proxy: the last hop it added is the client. */
-	h = tracking_hit_new(URL_OPEN, 0, NOW, "127.0.0.1", "Thunderbird",
-			     "10.9.9.9, 2001:db8:1:2::5", NULL, NULL);
-	tracking_writer_push(fx->w, h, 0);
-	/* Not from a trusted proxy: the header is ignored. */
-	h = tracking_hit_new(URL_OPEN, 0, NOW + 1, "198.51.100.20",
-			     "Thunderbird", "10.9.9.9", NULL, NULL);
-	tracking_writer_push(fx->w, h, 0);
+	tracking_writer_push(
+		fx->w, hit(fx, URL_OPEN, NOW, 1, "Thunderbird", NULL, NULL), 0);
 	tracking_writer_stop(fx->w);
 	assert_rows(fx,
-		    "SELECT json_extract(detail, '$.ip'), "
-		    "json_type(detail, '$.user_agent') FROM events "
-		    "ORDER BY ts_ms",
-		    "2001:db8:1::/48|NULL\n198.51.100.0/24|NULL\n");
+		    "SELECT json_type(detail, '$.user_agent'), reason FROM "
+		    "events",
+		    "null|no-machine-signal\n");
 }
 
 int
@@ -554,6 +653,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_rules_agents),
 		cmocka_unit_test(test_rules_config),
 		cmocka_unit_test(test_bursts),
 		cmocka_unit_test(test_form),
@@ -566,8 +666,9 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_queue_full, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_writer_privacy, setup,
-						teardown),
+		cmocka_unit_test(test_client_address),
+		cmocka_unit_test_setup_teardown(test_writer_no_agent_store,
+						setup, teardown),
 	};
 	int rc;
 
