@@ -20,6 +20,10 @@
  * after a commit, and that is the writer's; by then the checkpointer has
  * copied (and synced) nearly everything. */
 #define WRITER_CHECKPOINT_MS 1000
+/* Group commit: at most a commit per WRITER_LINGER_MS, unless that many
+ * hits are waiting. Unsubscribes wait for it: keep it short. */
+#define WRITER_LINGER_MS 20
+#define WRITER_BATCH_ENOUGH 2048
 #define WRITER_AUTOCHECKPOINT_PAGES 4000
 
 struct writer_send {
@@ -432,11 +436,28 @@ writer_batch(struct tracking_writer *w, GPtrArray *batch)
 	}
 }
 
+/*
+ * Lets a batch gather for up to WRITER_LINGER_MS after the last commit
+ * (called and returning with the lock held). Each commit rewrites the
+ * pages it touched (the table's last page, index leaves) into the WAL:
+ * a commit per few hits would write the same pages over and over.
+ */
+static void
+writer_linger(struct tracking_writer *w, gint64 last_us)
+{
+	gint64 until = last_us + (gint64)WRITER_LINGER_MS * 1000;
+
+	while (!w->stopping && w->pending->len < WRITER_BATCH_ENOUGH &&
+	       g_get_monotonic_time() < until)
+		g_cond_wait_until(&w->more, &w->lock, until);
+}
+
 static gpointer
 writer_main(gpointer p)
 {
 	struct tracking_writer *w = p;
 	GPtrArray *batch = g_ptr_array_new(), *t;
+	gint64 last_us = 0;
 
 	for (;;) {
 		g_mutex_lock(&w->lock);
@@ -446,6 +467,8 @@ writer_main(gpointer p)
 			g_mutex_unlock(&w->lock);
 			break;
 		}
+		writer_linger(w, last_us);
+		last_us = g_get_monotonic_time();
 		t = w->pending;
 		w->pending = batch;
 		batch = t;
@@ -544,8 +567,8 @@ tracking_writer_push(struct tracking_writer *w, struct tracking_hit *h,
 	}
 	seq = h->seq = ++w->next_seq;
 	g_ptr_array_add(w->pending, h);
-	/* The writer only ever waits on an empty queue. */
-	if (w->pending->len == 1)
+	/* The writer waits on an empty queue, or lingers on a short one. */
+	if (w->pending->len == 1 || w->pending->len == WRITER_BATCH_ENOUGH)
 		g_cond_signal(&w->more);
 	metric_set(w->m_depth, w->pending->len);
 	g_mutex_unlock(&w->lock);
