@@ -11,10 +11,11 @@
  *   POST     /u/TOKEN/SIG[?r=R]   List-Unsubscribe=One-Click: unsubscribes,
  *                                 answered once committed
  *
- * Handlers do no I/O: they verify the token (and signature), queue the hit
- * and answer. One writer thread with its own store connection takes
- * everything queued at once and commits it in one transaction (group
- * commit), classifying each hit first (tracking/classify.h); the queue is
+ * Handlers do no I/O: they verify the token (and signature), apply the
+ * rules that need only the request (tracking/classify.h), queue the hit
+ * and answer; an unsubscribe POST waits for its commit first. One writer
+ * thread with its own store connection finishes the verdicts and commits
+ * everything queued in one transaction (tracking/writer.h); the queue is
  * bounded (queue_max: opens and clicks beyond it are dropped and counted,
  * unsubscribes never are). Stopping drains the queue completely; the
  * HTTP server must be stopped first (register this service before it).

@@ -3,16 +3,18 @@
  * the one thread that drains it (group commit).
  *
  * Handlers push hits (any thread, never blocking on the disk); the writer
- * takes everything queued at once, finishes each hit's verdict (the
- * timing rules, with the send's time from a bounded in-memory cache in
- * front of the store, and link bursts), and commits the lot in one
- * transaction; while it commits, the next batch gathers.
- * A failed commit is rolled back and retried with a growing pause, the
- * hits kept. An unsubscribe is pushed with force (never dropped) and its
- * handler waits for the commit with tracking_writer_wait().
+ * takes everything queued at once (at most a batch per 20 ms unless
+ * many wait), finishes each hit's verdict (the timing rules, with the
+ * send's time from a bounded in-memory cache in front of the store, and
+ * link bursts), and commits the lot in one transaction; while it commits,
+ * the next batch gathers. A failed commit is rolled back and retried with
+ * a growing pause, the hits kept. An unsubscribe is pushed with force
+ * (never dropped) and its handler waits for the commit with
+ * tracking_writer_wait(): at most one per HTTP thread at a time.
  *
- * The writer never waits for a checkpoint's fsync: a second thread with
- * its own connection checkpoints the WAL every second.
+ * Checkpoints (the WAL copied into the database, and fsync) are a second
+ * thread's work, with its own connection, every second; the writer does
+ * one itself only when the WAL has grown past 16 MB regardless.
  *
  * Ownership: a pushed hit belongs to the writer. The stores given to
  * tracking_writer_start() are borrowed and used by its threads only,
