@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -115,6 +116,10 @@ enum store_stmt {
 	S_ACCOUNT_FIND,
 	S_ACCOUNT_INSERT,
 	S_ACCOUNT_NAME,
+	S_ACCOUNT_STATE_GET,
+	S_ACCOUNT_STATE_SET,
+	S_ACCOUNT_OVERRIDE_SET,
+	S_HISTORY_INSERT,
 	S_SEND_RESERVE,
 	S_REPORT_FIND,
 	S_REPORT_INSERT,
@@ -133,6 +138,18 @@ static const char *const store_sql[S_NSTMT] = {
 	[S_ACCOUNT_INSERT] = "INSERT INTO accounts (name, created_ms) "
 			     "VALUES (?1, ?2)",
 	[S_ACCOUNT_NAME] = "SELECT name FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_STATE_GET] = "SELECT name, state, state_since_ms, "
+				"override_state, override_reason, "
+				"override_until_ms FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_STATE_SET] = "UPDATE accounts SET state = ?2, "
+				"state_since_ms = ?3 WHERE id = ?1",
+	[S_ACCOUNT_OVERRIDE_SET] = "UPDATE accounts SET override_state = ?2, "
+				   "override_reason = ?3, "
+				   "override_until_ms = ?4 WHERE id = ?1",
+	[S_HISTORY_INSERT] =
+		"INSERT INTO state_history (account_id, ts_ms, from_state, "
+		"to_state, source, reasons, sent) VALUES (?1, ?2, ?3, ?4, ?5, "
+		"?6, ?7)",
 	[S_SEND_RESERVE] = "INSERT INTO sends (account_id, created_ms) "
 			   "VALUES (?1, ?2)",
 	[S_REPORT_FIND] = "SELECT id FROM reports WHERE digest = ?1",
@@ -476,6 +493,154 @@ store_account_name(struct store *st, uint32_t id, char **name, GError **error)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "account");
+}
+
+/* ---- account states --------------------------------------------------- */
+
+void
+store_account_state_clear(struct store_account_state *s)
+{
+	g_clear_pointer(&s->name, g_free);
+	g_clear_pointer(&s->state, g_free);
+	g_clear_pointer(&s->override_state, g_free);
+	g_clear_pointer(&s->override_reason, g_free);
+	s->effective = NULL;
+}
+
+static char *
+store_col_dup(sqlite3_stmt *s, int i)
+{
+	return g_strdup((const char *)sqlite3_column_text(s, i));
+}
+
+int
+store_account_state_get(struct store *st, uint32_t id, int64_t now_ms,
+			struct store_account_state *out, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACCOUNT_STATE_GET, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? 1
+					 : store_fail(st, error, rc, "state");
+	}
+	memset(out, 0, sizeof(*out));
+	out->name = store_col_dup(s, 0);
+	out->state = store_col_dup(s, 1);
+	out->since_ms = sqlite3_column_int64(s, 2);
+	out->override_state = store_col_dup(s, 3);
+	out->override_reason = store_col_dup(s, 4);
+	out->override_until_ms = sqlite3_column_int64(s, 5);
+	sqlite3_reset(s);
+	out->effective = out->state;
+	if (out->override_state &&
+	    (out->override_until_ms == 0 || out->override_until_ms > now_ms))
+		out->effective = out->override_state;
+	return 0;
+}
+
+static int
+store_history_add(struct store *st, uint32_t id, int64_t ts_ms,
+		  const char *from, const char *to, const char *source,
+		  const char *reasons_json, int64_t sent, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_HISTORY_INSERT, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, ts_ms);
+	store_bind_text(s, 3, from);
+	store_bind_text(s, 4, to);
+	store_bind_text(s, 5, source);
+	store_bind_text(s, 6, reasons_json ? reasons_json : "[]");
+	store_bind_id(s, 7, sent);
+	return store_exec_stmt(st, s, error);
+}
+
+int
+store_account_set_state(struct store *st, uint32_t id, int64_t ts_ms,
+			const char *to, const char *source,
+			const char *reasons_json, int64_t sent, GError **error)
+{
+	struct store_account_state cur;
+	sqlite3_stmt *s;
+	int r = store_account_state_get(st, id, ts_ms, &cur, error);
+
+	if (r != 0) {
+		if (r > 0)
+			g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
+				    "store: no account %u", id);
+		return -1;
+	}
+	if (strcmp(cur.state, to) == 0) {
+		store_account_state_clear(&cur);
+		return 0;
+	}
+	s = store_stmt(st, S_ACCOUNT_STATE_SET, error);
+	r = -1;
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		store_bind_text(s, 2, to);
+		sqlite3_bind_int64(s, 3, ts_ms);
+		if (store_exec_stmt(st, s, error) == 0)
+			r = store_history_add(st, id, ts_ms, cur.state, to,
+					      source, reasons_json, sent,
+					      error);
+	}
+	store_account_state_clear(&cur);
+	return r;
+}
+
+int
+store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
+		       const char *state, const char *reason, int64_t until_ms,
+		       GError **error)
+{
+	struct store_account_state cur;
+	sqlite3_stmt *s;
+	char *reasons;
+	JsonArray *arr;
+	JsonNode *node;
+	int r = store_account_state_get(st, id, ts_ms, &cur, error);
+
+	if (r != 0) {
+		if (r > 0)
+			g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
+				    "store: no account %u", id);
+		return -1;
+	}
+	s = store_stmt(st, S_ACCOUNT_OVERRIDE_SET, error);
+	if (!s) {
+		store_account_state_clear(&cur);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, state);
+	store_bind_text(s, 3, state ? reason : NULL);
+	sqlite3_bind_int64(s, 4, state ? until_ms : 0);
+	if (store_exec_stmt(st, s, error) < 0) {
+		store_account_state_clear(&cur);
+		return -1;
+	}
+	arr = json_array_new();
+	json_array_add_string_element(arr,
+				      reason ? reason : "operator override");
+	node = json_node_init_array(json_node_alloc(), arr);
+	reasons = json_to_string(node, FALSE);
+	r = store_history_add(st, id, ts_ms, cur.effective,
+			      state ? state : cur.state, "operator", reasons,
+			      -1, error);
+	g_free(reasons);
+	json_node_unref(node);
+	json_array_unref(arr);
+	store_account_state_clear(&cur);
+	return r;
 }
 
 /* ---- sends ------------------------------------------------------------- */

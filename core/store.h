@@ -72,6 +72,41 @@ int store_account_name(struct store *st, uint32_t id, char **name,
 int store_account_find(struct store *st, const char *name, uint32_t *id,
 		       GError **error);
 
+/*
+ * Account states: ok, watch, throttle, block. The scored state (written by
+ * scoring) and an operator override (pinned with a reason, until an
+ * expiry or forever when until_ms is 0) are kept apart; the effective
+ * state is the override while it lasts, else the scored state. Every
+ * change of either is a state_history row (source scoring, operator,
+ * expiry) with its reasons as a JSON array of sentences.
+ */
+struct store_account_state {
+	char *name;
+	char *state; /* scored */
+	int64_t since_ms;
+	char *override_state; /* NULL: none */
+	char *override_reason;
+	int64_t override_until_ms; /* 0: no expiry */
+	const char *effective;	   /* points at state or override_state */
+};
+
+void store_account_state_clear(struct store_account_state *s);
+/* 0 found, 1 no such account (s untouched), -1 error. An override past
+ * its expiry at now_ms is not effective. */
+int store_account_state_get(struct store *st, uint32_t id, int64_t now_ms,
+			    struct store_account_state *s, GError **error);
+/* Sets the scored state and records the transition (from the previous
+ * scored state); a no-op when unchanged. */
+int store_account_set_state(struct store *st, uint32_t id, int64_t ts_ms,
+			    const char *to, const char *source,
+			    const char *reasons_json, int64_t sent,
+			    GError **error);
+/* Pins (state not NULL) or clears (state NULL) the operator override and
+ * records it in the history with the reason. */
+int store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
+			   const char *state, const char *reason,
+			   int64_t until_ms, GError **error);
+
 /* ---- sends ------------------------------------------------------------- */
 
 /* A new message serial: the send's row id, reserved with its account. */
