@@ -343,6 +343,7 @@ http_server_start(struct http_server *srv, GError **error)
 		flags |= MHD_USE_IPv6;
 	srv->mhd = MHD_start_daemon(
 		flags, (uint16_t)srv->cfg.port, NULL, NULL, http_access, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
@@ -352,7 +353,7 @@ http_server_start(struct http_server *srv, GError **error)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.max_header,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv, MHD_OPTION_END);
+		MHD_OPTION_END);
 	if (!srv->mhd) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "http: cannot listen on %s:%d (address in use or "
