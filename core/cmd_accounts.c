@@ -1,5 +1,6 @@
 /* fbld accounts: list accounts, show one, pin or release an account's
  * state. Text for people, or --json (the admin API's documents). */
+#include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -188,6 +189,7 @@ cmd_accounts(int argc, char **argv)
 	}
 	if (app_load(&a, &ao, 0, &e) < 0)
 		goto out;
+	g_mime_init(); /* alert mails are built with GMime */
 	if (accounts_run(&a, argc, argv, &o, &e) == 0)
 		rc = 0;
 	else if (e && e->domain == G_OPTION_ERROR)

@@ -500,9 +500,11 @@ actions_digest_doc(const struct actions_config *ac, struct store *st,
 	json_object_set_int_member(doc, "more_accounts", groups->len - n);
 	for (guint i = 0; i < n; i++) {
 		struct actions_group *g = groups->pdata[i];
-		JsonObject *o = accounts_digest_entry(st, g->account, now_ms,
-						      now_ms - start_ms, NULL,
-						      g->transitions, error);
+		/* At least a day of traffic, however short the period. */
+		JsonObject *o = accounts_digest_entry(
+			st, g->account, now_ms,
+			MAX(now_ms - start_ms, ACTIONS_TRAFFIC_WINDOW_MS), NULL,
+			g->transitions, error);
 
 		if (!o) {
 			json_object_unref(doc);

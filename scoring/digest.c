@@ -149,14 +149,12 @@ digest_account(GString *out, JsonObject *a, int alert)
 	for (guint i = 0; i < digest_len(trs); i++)
 		render_transition(out, json_array_get_object_element(trs, i), 0,
 				  "  ");
-	if (alert || hours <= 0)
-		g_string_append(out, "\nTraffic in the 24 hours before the "
-				     "change\n");
-	else
-		g_string_append_printf(
-			out,
-			"\nTraffic in this period (%" G_GINT64_FORMAT " h)\n",
-			hours);
+	g_string_append_printf(out,
+			       alert ? "\nTraffic in the %" G_GINT64_FORMAT
+				       " hours before the change\n"
+				     : "\nTraffic in the last %" G_GINT64_FORMAT
+				       " hours\n",
+			       hours);
 	render_counts(out, traffic, "  ");
 	g_string_append(out, "\nWhat fbld did\n");
 	g_string_append_printf(out, "  Enforcement: %s\n",

@@ -15,7 +15,8 @@
  *                  "deliveries": [{"channel", "status"}]}],
  *    "more_accounts": 0,
  *    "outbox": [{"channel", "pending", "done", "dead"}]}
- * Missing members read as empty; the renderer never fails.
+ * Missing members read as empty; the renderer never fails. GMime must be
+ * initialised (g_mime_init(), not thread-safe) before the first call.
  */
 #ifndef FBLD_DIGEST_H
 #define FBLD_DIGEST_H

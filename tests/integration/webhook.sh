@@ -6,15 +6,10 @@
 # endpoint whose secret does not match is given up on after max_attempts
 # (a dead letter, shown by `fbld report`).
 . "$TOP/tests/lib/common.sh"
-command -v python3 >/dev/null || skip "python3 is missing"
+. "$TOP/tests/lib/webhook.sh"
 
-printf 'whsec-test-0123456789\n' >"$T/secret"
 printf 'not-the-receivers-secret\n' >"$T/wrong"
-python3 "$TOP/tests/lib/webhook_receiver.py" "$T/port" "$T/secret" \
-	"$T/hooks.jsonl" >"$T/receiver.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_for "test -s '$T/port'" || fail "the receiver did not start"
-RPORT=$(cat "$T/port")
+start_receiver
 fbld_config "[outbox]
 poll_interval = 100ms
 [webhook:desk]
@@ -33,26 +28,6 @@ states = throttle
 max_attempts = 2
 retry_base = 200ms"
 start_fbld
-
-# hooks PATH STATUS: requests to PATH the receiver answered with STATUS.
-hooks() {
-	python3 - "$T/hooks.jsonl" "$1" "$2" <<'EOF'
-import json, sys
-n = 0
-try:
-    for line in open(sys.argv[1]):
-        r = json.loads(line)
-        n += r["path"] == sys.argv[2] and r["status"] == int(sys.argv[3])
-except FileNotFoundError:
-    pass
-print(n)
-EOF
-}
-
-acct() {
-	"$FBLD" accounts --config "$T/fbld.conf" "$@" >>"$T/cli.log" 2>&1 ||
-		fail "fbld accounts $*"
-}
 
 # Traffic to quote: 200 messages, 41 of them bounced as unknown users.
 acct set acme watch --reason "first look" --create
@@ -126,4 +101,6 @@ grep -q "acme  watch -> throttle  (operator)" "$T/report.txt" ||
 	fail "report: the transition"
 grep -q "outbox: gave up channel=webhook:wrong" "$T/fbld.log" ||
 	fail "no log line for the dead letter"
+stop_fbld
+no_sanitizer_errors
 exit 0

@@ -13,10 +13,11 @@ line per request to LOG:
    "status": answered, "verified": true|false, "body": the parsed body}
 
 It answers 401 to a bad signature; otherwise 500 while FAIL_FILE exists, or
-for the first --fail N requests, and 200 after that.
+for the first --fail N requests, and 200 after that. While SLOW_FILE
+exists, a request first creates SLOW_FILE.hit and waits 3 seconds.
 
 usage: webhook_receiver.py PORT_FILE SECRET_FILE LOG [--fail N]
-                           [--fail-file FILE]
+                           [--fail-file FILE] [--slow-file FILE]
 """
 import argparse
 import hashlib
@@ -35,6 +36,7 @@ def main():
     ap.add_argument("log")
     ap.add_argument("--fail", type=int, default=0)
     ap.add_argument("--fail-file")
+    ap.add_argument("--slow-file")
     args = ap.parse_args()
     with open(args.secret_file, "rb") as f:
         secret = f.read().rstrip(b"\n")
@@ -52,6 +54,9 @@ def main():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if args.slow_file and os.path.exists(args.slow_file):
+                open(args.slow_file + ".hit", "w").close()
+                time.sleep(3)
             ok = verify(self.headers, body)
             with lock:
                 state["seen"] += 1
@@ -82,10 +87,13 @@ def main():
                     f.flush()
                     os.fsync(f.fileno())
             text = b"receiver says no\n" if status != 200 else b"ok\n"
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(text)))
-            self.end_headers()
-            self.wfile.write(text)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+            except OSError:
+                pass  # the client went away (a killed daemon)
 
         def log_message(self, fmt, *a):
             pass
