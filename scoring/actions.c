@@ -281,6 +281,10 @@ actions_alert_doc(const struct actions_config *ac, struct store *st,
 		json_object_unref(doc);
 		return NULL;
 	}
+	/* The hook may run before the new state is written: say `to`. */
+	json_object_set_string_member(acct, "state", t->to);
+	json_object_set_string_member(acct, "action",
+				      actions_state_effect(t->to));
 	json_array_add_object_element(accts, acct);
 	json_object_set_string_member(doc, "kind", "alert");
 	json_object_set_string_member(doc, "host", ac->digest.hostname);

@@ -250,6 +250,21 @@ digest_addresses(GMimeMessage *m, GMimeAddressType type, const char *name,
 		g_mime_message_add_mailbox(m, type, name, addrs[i]);
 }
 
+/* The body as UTF-8 whatever it holds (g_mime_text_part_set_text would
+ * pick the smallest charset that fits, a different one per mail). */
+static void
+digest_set_text(GMimeTextPart *p, const char *body)
+{
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(body, strlen(body));
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(
+		s, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	g_mime_part_set_content(GMIME_PART(p), w);
+	g_mime_text_part_set_charset(p, "utf-8");
+	g_object_unref(w);
+	g_object_unref(s);
+}
+
 char *
 digest_message(JsonObject *doc, const struct digest_envelope *env)
 {
@@ -270,7 +285,7 @@ digest_message(JsonObject *doc, const struct digest_envelope *env)
 	/* RFC 3834: no vacation replies to a machine's mail. */
 	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
 				 "auto-generated", NULL);
-	g_mime_text_part_set_text(p, body);
+	digest_set_text(p, body);
 	g_mime_part_set_content_encoding(
 		GMIME_PART(p),
 		g_mime_part_get_best_content_encoding(
