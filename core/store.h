@@ -320,6 +320,12 @@ struct store_counts {
 /* account -1: every account. */
 int store_counts(struct store *st, int64_t account, int64_t since_ms,
 		 int64_t until_ms, struct store_counts *out, GError **error);
+/* The same for n windows ending at until_ms in one scan: windows_ms in
+ * increasing order, out[i] for windows_ms[i]. */
+#define STORE_COUNTS_WINDOWS 4
+int store_counts_windows(struct store *st, int64_t account, int64_t until_ms,
+			 const int64_t *windows_ms, int n,
+			 struct store_counts *out, GError **error);
 
 struct store_history_row {
 	int64_t id;

@@ -185,28 +185,19 @@ JsonNode *
 accounts_windows(struct store *st, uint32_t account, int64_t now_ms,
 		 GError **error)
 {
-	static const struct {
-		const char *name;
-		int64_t ms;
-	} w[] = {
-		{ "1h", HOUR_MS },
-		{ "24h", DAY_MS },
-		{ "7d", 7 * DAY_MS },
-		{ "30d", 30 * DAY_MS },
-	};
-	JsonObject *o = json_object_new();
+	static const char *const names[] = { "1h", "24h", "7d", "30d" };
+	static const int64_t ms[] = { HOUR_MS, DAY_MS, 7 * DAY_MS,
+				      30 * DAY_MS };
+	struct store_counts c[G_N_ELEMENTS(ms)];
+	JsonObject *o;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(w); i++) {
-		struct store_counts c;
-
-		if (store_counts(st, account, now_ms - w[i].ms, now_ms + 1, &c,
-				 error) < 0) {
-			json_object_unref(o);
-			return NULL;
-		}
-		json_object_set_member(o, w[i].name,
-				       accounts_counts_node(&c, w[i].ms));
-	}
+	if (store_counts_windows(st, account, now_ms + 1, ms, G_N_ELEMENTS(ms),
+				 c, error) < 0)
+		return NULL;
+	o = json_object_new();
+	for (size_t i = 0; i < G_N_ELEMENTS(ms); i++)
+		json_object_set_member(o, names[i],
+				       accounts_counts_node(&c[i], ms[i]));
 	return accounts_node(o);
 }
 

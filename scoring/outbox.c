@@ -34,6 +34,7 @@ struct outbox {
 	int64_t digest_pause_until_ms;
 	int64_t last_purge_ms;
 	GRand *rand;
+	CURLM *multi;		     /* the worker thread's */
 	struct metrics *own_metrics; /* when none was given */
 	struct metric *delivered[OUTBOX_NKIND];
 	struct metric *failed[OUTBOX_NKIND];
@@ -272,10 +273,11 @@ outbox_job_result(struct outbox_job *j, CURLcode rc)
 	g_free(raw);
 }
 
+/* Runs the jobs on the worker's multi handle, whose connection cache
+ * keeps connections to receivers open from one pass to the next. */
 static void
-outbox_run(GPtrArray *jobs)
+outbox_run(CURLM *multi, GPtrArray *jobs)
 {
-	CURLM *multi = curl_multi_init();
 	CURLMsg *msg;
 	int running = 0, left;
 
@@ -314,7 +316,6 @@ outbox_run(GPtrArray *jobs)
 		if (!j->error)
 			j->error = g_strdup("transfer did not complete");
 	}
-	curl_multi_cleanup(multi);
 }
 
 /* Writes one job's outcome. */
@@ -370,7 +371,7 @@ outbox_pass(struct outbox *o, int64_t now_ms)
 	for (guint i = 0; i < rows->len; i++)
 		g_ptr_array_add(jobs,
 				outbox_job_new(o, rows->pdata[i], now_ms));
-	outbox_run(jobs);
+	outbox_run(o->multi, jobs);
 	now_ms = g_get_real_time() / 1000;
 	if (n > 0 && store_begin(o->st, &e) == 0) {
 		for (guint i = 0; r == 0 && i < jobs->len; i++)
@@ -463,6 +464,7 @@ outbox_main(gpointer p)
 {
 	struct outbox *o = p;
 
+	o->multi = curl_multi_init();
 	for (;;) {
 		int64_t now_ms = g_get_real_time() / 1000, wait;
 		int n, stop;
@@ -486,6 +488,8 @@ outbox_main(gpointer p)
 					  g_get_monotonic_time() + wait * 1000);
 		g_mutex_unlock(&o->lock);
 	}
+	curl_multi_cleanup(o->multi);
+	o->multi = NULL;
 	return NULL;
 }
 

@@ -423,6 +423,79 @@ test_digest_compose(void **state)
 		     "2\n");
 }
 
+static void
+add_event(struct store *st, int64_t ts, const char *type, int64_t account,
+	  const char *klass, int machine)
+{
+	struct store_event ev = {
+		.ts_ms = ts,
+		.type = type,
+		.account = account,
+		.send = -1,
+		.report = -1,
+		.klass = klass,
+		.machine = machine,
+	};
+
+	assert_int_equal(store_event_add(st, &ev, NULL, NULL), 0);
+}
+
+static void
+test_counts_windows(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t h = 3600000, d = 24 * h, now = 100 * d;
+	const int64_t w[] = { h, d, 7 * d };
+	const int64_t sends[] = { now - 60000, now - 2 * h, now - 2 * d,
+				  now - 8 * d, now };
+	struct store_counts c[3], all;
+	uint32_t a, b;
+	uint64_t serial;
+
+	assert_int_equal(store_account_ensure(f->st, "a", &a, NULL), 0);
+	assert_int_equal(store_account_ensure(f->st, "b", &b, NULL), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(sends); i++)
+		assert_int_equal(
+			store_send_reserve(f->st, a, sends[i], &serial, NULL),
+			0);
+	assert_int_equal(store_send_reserve(f->st, b, now - 1, &serial, NULL),
+			 0);
+	add_event(f->st, now - 1000, "bounce", a, "hard", 0);
+	add_event(f->st, now - 1000, "bounce", a, "soft", 0);
+	add_event(f->st, now - 1000, "bounce", a, NULL, 0);
+	add_event(f->st, now - 5000000, "open", a, NULL, 1);
+	add_event(f->st, now - 5000000, "open", a, NULL, 0);
+	add_event(f->st, now - 3 * d, "complaint", a, NULL, 0);
+	add_event(f->st, now - 1000, "sent", a, NULL, 0); /* not a send */
+	add_event(f->st, now - 1000, "click", a, NULL, 1);
+	add_event(f->st, now - 1000, "complaint", b, NULL, 0);
+	add_event(f->st, now, "complaint", a, NULL, 0); /* not before now */
+	assert_int_equal(store_counts_windows(f->st, a, now, w, 3, c, NULL), 0);
+	/* 1 h */
+	assert_int_equal(c[0].sent, 1);
+	assert_int_equal(c[0].bounce_hard, 1);
+	assert_int_equal(c[0].bounce_soft, 2);
+	assert_int_equal(c[0].clicks_machine, 1);
+	assert_int_equal(c[0].other, 1);
+	assert_int_equal(c[0].opens + c[0].opens_machine + c[0].complaints, 0);
+	/* 24 h: the opens of 83 minutes ago join. */
+	assert_int_equal(c[1].sent, 2);
+	assert_int_equal(c[1].opens, 1);
+	assert_int_equal(c[1].opens_machine, 1);
+	assert_int_equal(c[1].complaints, 0);
+	/* 7 d */
+	assert_int_equal(c[2].sent, 3);
+	assert_int_equal(c[2].complaints, 1);
+	assert_int_equal(c[2].bounce_hard, 1);
+	/* One window, and every account. */
+	assert_int_equal(store_counts(f->st, a, now - 7 * d, now, &all, NULL),
+			 0);
+	assert_memory_equal(&all, &c[2], sizeof(all));
+	assert_int_equal(store_counts(f->st, -1, now - h, now, &all, NULL), 0);
+	assert_int_equal(all.sent, 2);
+	assert_int_equal(all.complaints, 1);
+}
+
 /* Loads text and returns the errors config_finish reports (or ""). */
 static char *
 config_errors(const char *text)
@@ -510,6 +583,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_listing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_digest_compose, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_counts_windows, setup,
 						teardown),
 		cmocka_unit_test(test_config_errors),
 	};
