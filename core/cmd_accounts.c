@@ -87,10 +87,12 @@ accounts_set_cmd(struct app *a, struct store *st, const char *name,
 			    "to the scored state)");
 		return -1;
 	}
-	if (!o->reason || !*o->reason) {
+	if (!o->reason || !*o->reason ||
+	    strlen(o->reason) > ACTIONS_REASON_MAX) {
 		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "--reason is required: it goes into the history "
-			    "and the alerts");
+			    "--reason is required (at most %d bytes): it goes "
+			    "into the history and the alerts",
+			    ACTIONS_REASON_MAX);
 		return -1;
 	}
 	if (accounts_parse_until(o->until, now_ms, &until_ms, error) < 0)

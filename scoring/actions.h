@@ -85,6 +85,9 @@ actions_webhook_find(const struct actions_config *ac, const char *name);
 const struct actions_retry *
 actions_channel_retry(const struct actions_config *ac, const char *channel);
 
+/* An operator's reason, at most (bytes). */
+#define ACTIONS_REASON_MAX 1000
+
 /* 1 for ok, watch, throttle, block. */
 int actions_state_valid(const char *state);
 /* What enforcement does in a state, one sentence for people. */

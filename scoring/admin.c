@@ -447,9 +447,9 @@ admin_override(struct admin *a, struct store *st,
 		reason = http_query(req, "reason");
 	if (set && !actions_state_valid(state))
 		admin_fail(r, 400, "state: ok, watch, throttle or block");
-	else if (!reason || !*reason || strlen(reason) > ADMIN_REASON_MAX)
+	else if (!reason || !*reason || strlen(reason) > ACTIONS_REASON_MAX)
 		admin_fail(r, 400, "reason: required, at most %d bytes",
-			   ADMIN_REASON_MAX);
+			   ACTIONS_REASON_MAX);
 	else if (admin_until(o, req->now_ms, &until_ms, r) == 0 &&
 		 admin_override_account(
 			 st, name,

@@ -11,7 +11,7 @@
  * connection from a pool of one per thread, opened on first use.
  *
  * Limits on what a client sends: bodies of at most [admin] max_body
- * (64 KiB by default), a reason of at most ADMIN_REASON_MAX bytes, list
+ * (64 KiB by default), a reason of at most ACTIONS_REASON_MAX bytes, list
  * sizes capped by accounts.h.
  */
 #ifndef FBLD_ADMIN_H
@@ -22,7 +22,6 @@
 #include "core/http.h"
 #include "scoring/actions.h"
 
-#define ADMIN_REASON_MAX 1000
 #define ADMIN_TOKEN_MIN 16
 
 struct config;

@@ -189,7 +189,8 @@ digest_outbox(GString *out, JsonArray *ob)
 		render_table_int(t, render_jint(o, "pending"));
 		render_table_int(t, render_jint(o, "dead"));
 	}
-	g_string_append(out, "Alert deliveries in this period\n");
+	g_string_append(out, "Alert deliveries (delivered in this period; "
+			     "pending and given up now)\n");
 	render_table_finish(t, out, "  ");
 	g_string_append_c(out, '\n');
 }

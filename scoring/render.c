@@ -608,7 +608,8 @@ render_report(JsonObject *r)
 		render_top(out, top);
 	else
 		g_string_append(out, "  none\n");
-	g_string_append(out, "\nAlert deliveries\n");
+	g_string_append(out, "\nAlert deliveries (delivered in the period; "
+			     "pending and given up now)\n");
 	if (render_len(ob))
 		render_outbox(out, ob);
 	else
