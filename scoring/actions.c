@@ -566,10 +566,18 @@ int
 actions_digest_compose(const struct actions_config *ac, struct store *st,
 		       int64_t period_ms, int64_t now_ms, GError **error)
 {
-	GPtrArray *items;
+	GPtrArray *items = store_outbox_digest_items(st, 1, error);
 	int64_t start_ms;
 	int r;
 
+	/* A plain read first: most calls find nothing, and BEGIN IMMEDIATE
+	 * would take the write lock from the milter for nothing. */
+	if (!items)
+		return -1;
+	r = (int)items->len;
+	g_ptr_array_unref(items);
+	if (r == 0)
+		return 0;
 	if (store_begin(st, error) < 0)
 		return -1;
 	items = store_outbox_digest_items(st, ACTIONS_DIGEST_MAX_ITEMS, error);

@@ -356,11 +356,18 @@ static int
 outbox_pass(struct outbox *o, int64_t now_ms)
 {
 	GError *e = NULL;
-	GPtrArray *rows = store_outbox_claim(o->st, now_ms, o->lease_ms,
-					     o->ac->batch, &e);
-	GPtrArray *jobs;
-	int n, r = 0;
+	GPtrArray *rows = NULL, *jobs;
+	int64_t next_ms;
+	int n, r = store_outbox_next_due(o->st, &next_ms, &e);
 
+	/* A read first: the claim is an UPDATE, which would take the write
+	 * lock even with nothing due. */
+	if (r == 0 && next_ms <= now_ms)
+		rows = store_outbox_claim(o->st, now_ms, o->lease_ms,
+					  o->ac->batch, &e);
+	else if (r >= 0)
+		return 0;
+	r = 0;
 	if (!rows) {
 		log_err("outbox: %s", e->message);
 		g_error_free(e);
