@@ -14,6 +14,8 @@
 #include "core/log.h"
 #include "core/spool.h"
 #include "core/store.h"
+#include "scoring/actions.h"
+#include "scoring/admin.h"
 #include "verp/keys.h"
 
 struct ingest;
@@ -29,6 +31,8 @@ struct app {
 	struct http_config http;
 	struct token_config token;
 	int64_t health_stale_ms;
+	struct actions_config actions; /* webhooks, digest, outbox */
+	struct admin_config admin;
 	struct app_serve *serve; /* what `fbld serve` runs, see app.c */
 };
 
@@ -66,6 +70,8 @@ int cmd_parse(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_accounts(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);
