@@ -755,6 +755,13 @@ store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
 		store_account_state_clear(&cur);
 		return -1;
 	}
+	/* Pinning the same state again with the same words (a new expiry,
+	 * say) changes nothing a reader of the history cares about. */
+	if (g_strcmp0(state ? state : cur.state, cur.effective) == 0 &&
+	    g_strcmp0(state ? reason : NULL, cur.override_reason) == 0) {
+		store_account_state_clear(&cur);
+		return 0;
+	}
 	arr = json_array_new();
 	json_array_add_string_element(arr,
 				      reason ? reason : "operator override");

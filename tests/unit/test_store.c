@@ -185,6 +185,14 @@ test_states_and_overrides(void **state)
 						"customer verified", 1000,
 						NULL),
 			 0);
+	/* The same pin again (a new expiry) adds no history row. */
+	assert_int_equal(store_account_override(st, id, 310, "ok",
+						"customer verified", 1000,
+						NULL),
+			 0);
+	assert_int_equal(count(st, "SELECT count(*) FROM state_history WHERE "
+				   "source = 'operator'"),
+			 1);
 	assert_int_equal(store_account_state_get(st, id, 500, &s, NULL), 0);
 	assert_string_equal(s.state, "throttle");
 	assert_string_equal(s.effective, "ok");
