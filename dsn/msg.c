@@ -1,0 +1,289 @@
+/* dsn/msg: the view of one bounce; see dsn_int.h. */
+#include <libxml/HTMLparser.h>
+#include <string.h>
+
+#include "dsn/dsn_int.h"
+
+/* What the walk over the MIME tree collects. */
+struct msg_walk {
+	struct dsn_msg *m;
+	GString *text;
+	GString *html;
+	int seen_orig; /* text after the returned message is not the report */
+};
+
+/* Appends up to cap - out->len decoded bytes of a leaf part, converted to
+ * UTF-8 from its declared charset. Only this much is ever decoded: a 15 MB
+ * attachment costs nothing. */
+static void
+msg_part_read(GMimePart *part, GString *out, size_t cap)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *src, *sub, *fs;
+	GMimeContentEncoding enc;
+	const char *charset;
+	char buf[8192];
+	ssize_t n;
+
+	if (!w || out->len >= cap)
+		return;
+	src = g_mime_data_wrapper_get_stream(w);
+	if (!src)
+		return;
+	sub = g_mime_stream_substream(src, src->bound_start, src->bound_end);
+	fs = g_mime_stream_filter_new(sub);
+	enc = g_mime_data_wrapper_get_encoding(w);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *f = g_mime_filter_basic_new(enc, FALSE);
+
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
+		g_object_unref(f);
+	}
+	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+							   "charset");
+	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+		GMimeFilter *f = g_mime_filter_charset_new(charset, "UTF-8");
+
+		if (f) {
+			g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
+			g_object_unref(f);
+		}
+	}
+	while (out->len < cap &&
+	       (n = g_mime_stream_read(fs, buf,
+				       MIN(sizeof(buf), cap - out->len))) > 0)
+		g_string_append_len(out, buf, n);
+	g_object_unref(fs);
+	g_object_unref(sub);
+}
+
+/* The text of an HTML part, one line per block, through libxml2. */
+static void
+msg_html_text(xmlNode *n, GString *out, size_t cap, int depth)
+{
+	for (; n && out->len < cap && depth < 64; n = n->next) {
+		if (n->type == XML_TEXT_NODE && n->content) {
+			g_string_append(out, (const char *)n->content);
+		} else if (n->type == XML_ELEMENT_NODE) {
+			const char *nm = (const char *)n->name;
+
+			if (g_ascii_strcasecmp(nm, "script") == 0 ||
+			    g_ascii_strcasecmp(nm, "style") == 0 ||
+			    g_ascii_strcasecmp(nm, "head") == 0)
+				continue;
+			msg_html_text(n->children, out, cap, depth + 1);
+			if (strchr("pPdDtTbBlLhH", nm[0]))
+				g_string_append_c(out, '\n');
+		}
+	}
+}
+
+static void
+msg_add_html(GString *text, const GString *html, size_t cap)
+{
+	htmlDocPtr doc;
+	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+		   HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
+
+	if (html->len == 0 || html->len > INT_MAX)
+		return;
+	doc = htmlReadMemory(html->str, (int)html->len, NULL, "UTF-8", opts);
+	if (!doc)
+		return;
+	msg_html_text(xmlDocGetRootElement(doc), text, cap, 0);
+	xmlFreeDoc(doc);
+}
+
+static void msg_walk_object(struct msg_walk *w, GMimeObject *obj, int depth);
+
+static void
+msg_walk_leaf(struct msg_walk *w, GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *type = g_mime_content_type_get_media_type(ct);
+	const char *sub = g_mime_content_type_get_media_subtype(ct);
+	struct dsn_msg *m = w->m;
+
+	if (!type || !sub || !GMIME_IS_PART(obj))
+		return;
+	m->parts++;
+	if (g_ascii_strcasecmp(sub, "delivery-status") == 0 ||
+	    g_ascii_strcasecmp(sub, "global-delivery-status") == 0) {
+		msg_part_read(GMIME_PART(obj), m->status, DSN_TEXT_MAX);
+		g_string_append_c(m->status, '\n');
+	} else if (g_ascii_strcasecmp(sub, "feedback-report") == 0) {
+		m->feedback = 1;
+	} else if (g_ascii_strcasecmp(sub, "rfc822-headers") == 0 ||
+		   g_ascii_strcasecmp(sub, "global-headers") == 0) {
+		msg_part_read(GMIME_PART(obj), m->orig_headers, DSN_TEXT_MAX);
+		w->seen_orig = 1;
+	} else if (g_ascii_strcasecmp(type, "text") == 0 && !w->seen_orig) {
+		GString *dst = g_ascii_strcasecmp(sub, "html") == 0 ? w->html
+								    : w->text;
+
+		msg_part_read(GMIME_PART(obj), dst, DSN_TEXT_MAX);
+		g_string_append_c(dst, '\n');
+	}
+}
+
+static void
+msg_walk_object(struct msg_walk *w, GMimeObject *obj, int depth)
+{
+	if (!obj || depth > DSN_DEPTH_MAX)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n && i < 256; i++)
+			msg_walk_object(w, g_mime_multipart_get_part(mp, i),
+					depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(
+			GMIME_MESSAGE_PART(obj));
+
+		if (inner && !w->m->orig)
+			w->m->orig = inner;
+		w->seen_orig = 1;
+	} else {
+		msg_walk_leaf(w, obj);
+	}
+}
+
+/* CR to LF, NUL to space, invalid UTF-8 made valid; then the lower-case
+ * twin and the lines. */
+static void
+msg_set_text(struct dsn_msg *m, GString *text)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < text->len; i++) {
+		if (text->str[i] == '\r' || text->str[i] == '\0')
+			text->str[i] = text->str[i] == '\r' ? '\n' : ' ';
+	}
+	if (g_utf8_validate(text->str, text->len, NULL))
+		m->text = g_string_free(text, FALSE);
+	else {
+		m->text = g_utf8_make_valid(text->str, text->len);
+		g_string_free(text, TRUE);
+	}
+	m->text_len = strlen(m->text);
+	m->lower = g_ascii_strdown(m->text, m->text_len);
+	for (size_t i = 0; i < m->text_len; i++)
+		if (m->text[i] == '\n')
+			n++;
+	n = MIN(n + 1, DSN_LINES_MAX);
+	m->lines = g_new0(struct dsn_line, n);
+	for (const char *p = m->text, *end = m->text + m->text_len;
+	     p <= end && m->nlines < n;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct dsn_line *l = &m->lines[m->nlines++];
+
+		l->s = p;
+		l->lc = m->lower + (p - m->text);
+		l->len = len;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
+static void
+msg_set_from(struct dsn_msg *m)
+{
+	InternetAddressList *list = g_mime_message_get_from(m->msg);
+	const char *s;
+
+	if (list && internet_address_list_length(list) > 0) {
+		InternetAddress *a = internet_address_list_get_address(list, 0);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			s = internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a));
+			if (s) {
+				m->from = g_ascii_strdown(s, -1);
+				return;
+			}
+		}
+	}
+	s = dsn_msg_header(m, "From");
+	m->from = s ? g_ascii_strdown(s, -1) : g_strdup("");
+}
+
+struct dsn_msg *
+dsn_msg_new(GMimeMessage *msg)
+{
+	struct dsn_msg *m = g_new0(struct dsn_msg, 1);
+	struct msg_walk w = { m, g_string_new(NULL), g_string_new(NULL), 0 };
+	GMimeObject *body = g_mime_message_get_mime_part(msg);
+	const char *subj = g_mime_message_get_subject(msg);
+
+	m->msg = msg;
+	m->subject = g_strdup(subj ? subj : "");
+	msg_set_from(m);
+	m->status = g_string_new(NULL);
+	m->orig_headers = g_string_new(NULL);
+	if (body) {
+		GMimeContentType *ct = g_mime_object_get_content_type(body);
+
+		m->report = ct && g_mime_content_type_is_type(ct, "multipart",
+							      "report");
+		msg_walk_object(&w, body, 0);
+	}
+	if (w.text->len == 0)
+		msg_add_html(w.text, w.html, DSN_TEXT_MAX);
+	g_string_free(w.html, TRUE);
+	msg_set_text(m, w.text);
+	return m;
+}
+
+void
+dsn_msg_free(struct dsn_msg *m)
+{
+	if (!m)
+		return;
+	g_free(m->from);
+	g_free(m->subject);
+	g_free(m->text);
+	g_free(m->lower);
+	g_free(m->lines);
+	g_string_free(m->status, TRUE);
+	g_string_free(m->orig_headers, TRUE);
+	g_free(m);
+}
+
+const char *
+dsn_msg_header(const struct dsn_msg *m, const char *name)
+{
+	return g_mime_object_get_header(GMIME_OBJECT(m->msg), name);
+}
+
+size_t
+dsn_msg_find(const struct dsn_msg *m, size_t from, const char *needle)
+{
+	for (size_t i = from; i < m->nlines; i++)
+		if (dsn_find(m->lines[i].lc, m->lines[i].len, needle))
+			return i;
+	return m->nlines;
+}
+
+size_t
+dsn_msg_find_any(const struct dsn_msg *m, size_t from,
+		 const char *const *needles)
+{
+	for (size_t i = from; i < m->nlines; i++)
+		for (const char *const *n = needles; *n; n++)
+			if (dsn_find(m->lines[i].lc, m->lines[i].len, *n))
+				return i;
+	return m->nlines;
+}
+
+int
+dsn_msg_has(const struct dsn_msg *m, const char *needle)
+{
+	return dsn_find(m->lower, m->text_len, needle) != NULL;
+}
