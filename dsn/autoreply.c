@@ -87,6 +87,9 @@ header_says(GMimeMessage *msg)
 	v = g_mime_object_get_header(o, "Precedence");
 	if (v && dsn_casefind(v, strlen(v), "auto_reply"))
 		return 2;
+	v = g_mime_object_get_header(o, "X-Apple-Action");
+	if (v && dsn_casefind(v, strlen(v), "vacation"))
+		return 2;
 	v = g_mime_object_get_header(o, "X-Mailer");
 	if (v && dsn_casefind(v, strlen(v), "vacation"))
 		return 2;

@@ -171,6 +171,8 @@ rcpt_report(struct dsn_rcpt *rc, struct report *r)
 	out->action = g_strdup(rc->action ? rc->action : "failed");
 	if (strcmp(reason, "delivered") == 0 && !rc->action)
 		dsn_set(&out->action, "delivered");
+	if (strcmp(reason, "feedback") == 0)
+		g_clear_pointer(&out->action, g_free);
 	out->status = g_strdup(rc->status);
 	out->reason = g_strdup(reason);
 	out->klass = g_strdup(dsn_reason_class(reason, rc->status));
@@ -257,6 +259,26 @@ dsn_fix_addresses(const struct dsn_msg *m, struct dsn_result *res)
 	}
 }
 
+/*
+ * A bounce forwarded as a message/rfc822 attachment (a relay that wraps
+ * the DSN it got in its own notice): the attachment is read as a bounce
+ * of its own, one level deep.
+ */
+static int
+dsn_nested(const struct dsn_msg *outer, struct dsn_result *res)
+{
+	struct dsn_msg *m = dsn_msg_new(outer->orig);
+	int found = 0;
+
+	if (m->status->len && dsn_rfc3464(m, res)) {
+		res->agent = "rfc3464";
+		dsn_lhost_enrich(m, res);
+		found = 1;
+	}
+	dsn_msg_free(m);
+	return found;
+}
+
 int
 dsn_classify(void *ud, GMimeMessage *msg, const char *raw, size_t len,
 	     struct report *r)
@@ -273,16 +295,22 @@ dsn_classify(void *ud, GMimeMessage *msg, const char *raw, size_t len,
 		return 0;
 	}
 	res.rcpts = g_ptr_array_new_with_free_func(rcpt_free);
-	if (m->status->len && dsn_rfc3464(m, &res)) {
+	if (dsn_ses(m, &res, r)) {
+		found = 1;
+	} else if (m->status->len && dsn_rfc3464(m, &res)) {
 		res.agent = "rfc3464";
 		dsn_fix_addresses(m, &res);
 		dsn_lhost_enrich(m, &res);
+		dsn_lhost_refine(m, &res);
 		found = 1;
 	} else {
 		found = dsn_lhost(m, &res);
 	}
+	if (!found && m->orig)
+		found = dsn_nested(m, &res);
 	if (found) {
-		r->kind = REPORT_DSN;
+		if (r->kind == REPORT_NOT_FEEDBACK)
+			r->kind = REPORT_DSN;
 		for (guint i = 0; i < res.rcpts->len; i++)
 			rcpt_report(res.rcpts->pdata[i], r);
 		dsn_hints(m, &res, r);

@@ -65,7 +65,8 @@ struct dsn_result {
 	GPtrArray *rcpts; /* struct dsn_rcpt * */
 	const char *agent;
 	char *envid;
-	char *lhost; /* Reporting-MTA */
+	char *lhost;	      /* Reporting-MTA */
+	const char *category; /* an MTA's own bounce category, as a reason */
 };
 
 /* ---- msg.c --------------------------------------------------------- */
@@ -131,6 +132,8 @@ int dsn_lhost(const struct dsn_msg *m, struct dsn_result *res);
 /* Enriches RFC 3464 results with the readable part (transcripts that say
  * more than Diagnostic-Code). */
 void dsn_lhost_enrich(const struct dsn_msg *m, struct dsn_result *res);
+/* Reasons an MTA states in its own words beside its RFC 3464 fields. */
+void dsn_lhost_refine(const struct dsn_msg *m, struct dsn_result *res);
 
 /* ---- reason.c ------------------------------------------------------ */
 
@@ -145,6 +148,12 @@ const char *dsn_reason_of_status(const char *status);
 const char *dsn_reason_match(const char *lc, const char *const *order);
 /* 1 when lc contains a phrase of reason. */
 int dsn_reason_says(const char *lc, const char *reason);
+
+/* ---- ses.c --------------------------------------------------------- */
+
+/* Amazon SES notifications (JSON by e-mail); may set r->kind to ARF for a
+ * complaint. 1 when recognised with recipients. */
+int dsn_ses(const struct dsn_msg *m, struct dsn_result *res, struct report *r);
 
 /* ---- rhost.c ------------------------------------------------------- */
 

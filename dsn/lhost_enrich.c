@@ -232,8 +232,8 @@ enrich_leadin(const struct dsn_msg *m, struct dsn_result *res, size_t last)
 			dsn_append(&text, m->lines[i].s, m->lines[i].len);
 	if (!text)
 		return;
-	g_free(rc->context);
-	rc->context = text;
+	dsn_append(&rc->context, text, strlen(text));
+	g_free(text);
 }
 
 /* MTAs whose readable part is read by a recogniser of its own. */
@@ -269,7 +269,11 @@ dsn_lhost_enrich(const struct dsn_msg *m, struct dsn_result *res)
 		enrich_postfix(m, res, last);
 	else if (mta_sendmail(m))
 		enrich_transcript(m, res, last);
-	else
-		enrich_leadin(m, res, last);
 	enrich_mention(m, res, last);
+	/* What an MTA with no reader of its own, or a transcript that gave
+	 * nothing, says in the readable part is weighed too. */
+	if ((!mta_postfix(m) && !mta_sendmail(m)) ||
+	    (res->rcpts->len == 1 &&
+	     !((struct dsn_rcpt *)res->rcpts->pdata[0])->diag))
+		enrich_leadin(m, res, last);
 }

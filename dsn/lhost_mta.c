@@ -695,6 +695,15 @@ lh_ezweb(const struct dsn_msg *m, struct dsn_result *res)
 	for (guint i = 0; i < res->rcpts->len; i++)
 		lh_diag_lines(m, res->rcpts->pdata[i], 0, last);
 	lh_apply_says(res, ezweb_says);
+	/* Rejected by the remote server with nothing more said: the domain
+	 * filter of the phone. */
+	for (guint i = 0; i < res->rcpts->len; i++) {
+		struct dsn_rcpt *rc = res->rcpts->pdata[i];
+
+		if (rc->reason && strcmp(rc->reason, "onhold") == 0 &&
+		    !lh_contains(rc->diag, "<<<"))
+			rc->reason = "filtered";
+	}
 	return res->rcpts->len > 0;
 }
 
@@ -974,6 +983,174 @@ lh_gmx(const struct dsn_msg *m, struct dsn_result *res)
 	return 1;
 }
 
+/* ---- fml (mailing list manager) -------------------------------------- */
+
+static const struct lh_says fml_says[] = {
+	{ "are not member", "rejected", NULL },
+	{ "not a member of this mailing list", "rejected", NULL },
+	{ "duplicated message-id", "systemerror", NULL },
+	{ "uncommand", "systemerror", NULL },
+	{ NULL, NULL, NULL }
+};
+
+static int
+lh_fml(const struct dsn_msg *m, struct dsn_result *res)
+{
+	const char *ml = lh_header(m, "X-MLServer");
+	size_t last;
+
+	if (!(ml && lh_contains(ml, "fml")) &&
+	    !(strstr(m->from, "-admin@") && strchr(m->subject, '(') &&
+	      g_str_has_suffix(m->subject, "ML)")))
+		return 0;
+	last = lh_stop(m, 0);
+	last = MIN(last, dsn_msg_find(m, 0, "original mail as follows:"));
+	for (size_t i = 0; i < last && !res->rcpts->len; i++) {
+		char *a = dsn_addr_find(m->lines[i].s, m->lines[i].len, NULL);
+
+		if (a)
+			lh_diag_lines(m, lh_rcpt(res, a), i, i + 1);
+		g_free(a);
+	}
+	lh_apply_says(res, fml_says);
+	return res->rcpts->len > 0;
+}
+
+/* ---- Oracle Messaging Server (PMDF) -------------------------------------- */
+
+/* "  Recipient address: rcpt", "  Reason: ...", "  Diagnostic code: smtp;
+ * 550 ...", "  Remote system: dns; host ...". */
+static int
+lh_messagingserver(const struct dsn_msg *m, struct dsn_result *res)
+{
+	struct dsn_rcpt *rc = NULL;
+
+	if (dsn_msg_find(m, 0, "recipient address:") >= m->nlines)
+		return 0;
+	for (size_t i = 0; i < lh_stop(m, 0); i++) {
+		const struct dsn_line *l = &m->lines[i];
+		const char *s = l->s, *lc = l->lc;
+		size_t len = l->len;
+
+		while (len && (*s == ' ' || *s == '\t')) {
+			s++;
+			lc++;
+			len--;
+		}
+		if (dsn_starts(lc, len, "recipient address:")) {
+			char *a = dsn_addr_find(s, len, NULL);
+
+			rc = a ? lh_rcpt(res, a) : NULL;
+			g_free(a);
+		} else if (rc && dsn_starts(lc, len, "diagnostic code:")) {
+			const char *v = s + 16,
+				   *semi = memchr(v, ';', len - 16);
+
+			if (semi)
+				v = semi + 1;
+			dsn_append(&rc->diag, v, len - (size_t)(v - s));
+		} else if (rc && dsn_starts(lc, len, "remote system:")) {
+			const char *semi = memchr(s, ';', len);
+
+			if (semi && !rc->rhost) {
+				char *h = dsn_strip(
+					semi + 1, len - (size_t)(semi + 1 - s));
+				char *sp = h ? strchr(h, ' ') : NULL;
+
+				if (sp)
+					*sp = '\0';
+				rc->rhost = h;
+			}
+		}
+	}
+	return res->rcpts->len > 0;
+}
+
+/* ---- Apache James, Verizon's vtext --------------------------------------- */
+
+/* "Error message below:" then the reply, "Message details:" then "RCPT TO:
+ * rcpt". */
+static int
+lh_james(const struct dsn_msg *m, struct dsn_result *res)
+{
+	size_t e = dsn_msg_find(m, 0, "error message below:");
+	size_t d = dsn_msg_find(m, 0, "message details:");
+	size_t r;
+
+	if (e >= m->nlines || d >= m->nlines)
+		return 0;
+	r = dsn_msg_find(m, d, "rcpt to:");
+	if (r >= m->nlines)
+		return 0;
+	{
+		char *a = dsn_addr_find(m->lines[r].s, m->lines[r].len, NULL);
+		struct dsn_rcpt *rc = a ? lh_rcpt(res, a) : NULL;
+
+		if (rc) {
+			lh_diag_lines(m, rc, e + 1, d);
+			set_command(rc, "RCPT");
+		}
+		g_free(a);
+	}
+	return res->rcpts->len > 0;
+}
+
+/* ---- Sendmail version 5 (no DSN) ------------------------------------------ */
+
+/* A transcript only: "While talking to host:" opens an exchange, ">>> CMD"
+ * names the command, and "NNN <rcpt>... text" lines name the recipients. */
+static int
+lh_v5sendmail(const struct dsn_msg *m, struct dsn_result *res)
+{
+	size_t first =
+		dsn_msg_find(m, 0, "----- transcript of session follows");
+	char cmd[5] = "";
+	char *reply = NULL; /* the last "<<<" reply, for the next recipient */
+
+	if (first >= m->nlines || m->status->len ||
+	    !g_str_has_prefix(m->subject, "Returned mail:"))
+		return 0;
+	for (size_t i = first + 1; i < m->nlines; i++) {
+		const struct dsn_line *l = &m->lines[i];
+		const char *dots;
+		char *a;
+
+		if (dsn_starts(l->lc, l->len, "   -----"))
+			break;
+		if (dsn_starts(l->lc, l->len, "while talking to")) {
+			cmd[0] = '\0';
+			g_clear_pointer(&reply, g_free);
+		}
+		if (dsn_starts(l->s, l->len, ">>> ") && l->len >= 8) {
+			for (int k = 0; k < 4; k++)
+				cmd[k] = g_ascii_toupper(l->s[4 + k]);
+			cmd[4] = '\0';
+		}
+		if (dsn_starts(l->s, l->len, "<<< "))
+			dsn_append(&reply, l->s + 4, l->len - 4);
+		dots = dsn_find(l->s, l->len, "... ");
+		if (!dots || l->len < 5 || !g_ascii_isdigit(l->s[0]) ||
+		    !memchr(l->s, '<', (size_t)(dots - l->s)))
+			continue;
+		a = dsn_addr_find(l->s, (size_t)(dots - l->s), NULL);
+		if (a) {
+			struct dsn_rcpt *rc = lh_rcpt(res, a);
+
+			if (reply) {
+				dsn_append(&rc->diag, reply, strlen(reply));
+				g_clear_pointer(&reply, g_free);
+				if (cmd[0])
+					set_command(rc, cmd);
+			}
+			dsn_append(&rc->diag, dots + 4,
+				   l->len - (size_t)(dots + 4 - l->s));
+		}
+		g_free(a);
+	}
+	g_free(reply);
+	return res->rcpts->len > 0;
+}
+
 /* ---- the last resort --------------------------------------------------- */
 
 static int
@@ -1020,6 +1197,26 @@ lhost_fallback(const struct dsn_msg *m, struct dsn_result *res)
 	return lh_run_shape(m, LH_ANYWHERE, 0, last, res);
 }
 
+/* The wording of MTAs that also send RFC 3464 reports, read beside the
+ * fields. */
+void
+dsn_lhost_refine(const struct dsn_msg *m, struct dsn_result *res)
+{
+	const struct lh_says *says = NULL;
+
+	if (strstr(m->from, "@ezweb.ne.jp") || strstr(m->from, "@au.com"))
+		says = ezweb_says;
+	for (guint i = 0; says && i < res->rcpts->len; i++) {
+		struct dsn_rcpt *rc = res->rcpts->pdata[i];
+
+		for (const struct lh_says *s = says; s->phrase; s++)
+			if (!rc->reason && s->reason &&
+			    strcmp(s->reason, "onhold") != 0 &&
+			    dsn_msg_has(m, s->phrase))
+				rc->reason = s->reason;
+	}
+}
+
 const struct lhost_def lhost_table[] = {
 	{ "googlegroups", lh_googlegroups },
 	{ "gmail", lh_gmail },
@@ -1035,6 +1232,10 @@ const struct lhost_def lhost_table[] = {
 	{ "zoho", lh_zoho },
 	{ "opensmtpd", lh_opensmtpd },
 	{ "x6", lh_x6 },
+	{ "fml", lh_fml },
+	{ "messagingserver", lh_messagingserver },
+	{ "apachejames", lh_james },
+	{ "v5sendmail", lh_v5sendmail },
 	{ "gmx", lh_gmx },
 	{ "dragonfly", lh_dragonfly },
 	{ "qmail", lh_qmail },

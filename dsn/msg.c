@@ -137,6 +137,14 @@ msg_walk_object(struct msg_walk *w, GMimeObject *obj, int depth)
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
+		const char *pro = g_mime_multipart_get_prologue(mp);
+
+		/* A multipart whose boundary never comes: what the MTA wrote
+		 * is all in the prologue. */
+		if (n == 0 && pro && !w->seen_orig)
+			g_string_append_len(
+				w->text, pro,
+				(gssize)MIN(strlen(pro), DSN_TEXT_MAX));
 
 		for (int i = 0; i < n && i < 256; i++)
 			msg_walk_object(w, g_mime_multipart_get_part(mp, i),

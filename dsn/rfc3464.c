@@ -170,8 +170,14 @@ rcpt_field(struct dsn_rcpt *rc, const struct field *f)
 		g_free(rc->action);
 		rc->action = g_ascii_strdown(f->value, (gssize)n);
 	} else if (strcmp(f->name, "status") == 0) {
+		const char *paren = strchr(f->value, '(');
+
 		if (dsn_status_find(f->value, strlen(f->value), 0, code))
 			dsn_set(&rc->status, code);
+		/* "Status: 4.0.0 (cat.example.net: host name lookup
+		 * failure)": the comment is an error message too. */
+		if (paren)
+			dsn_append(&rc->context, paren, strlen(paren));
 	} else if (strcmp(f->name, "remote-mta") == 0) {
 		dsn_set(&rc->rhost, field_typed(f->value, NULL));
 	} else if (strcmp(f->name, "diagnostic-code") == 0) {
@@ -240,6 +246,28 @@ block_apply(GPtrArray *fields, guint first, guint last, struct dsn_result *res)
 	}
 }
 
+/* PowerMTA's X-PowerMTA-BounceCategory, read as a reason. */
+static const char *
+powermta_reason(const char *v)
+{
+	static const char *const tab[][2] = {
+		{ "bad-domain", "hostunknown" },
+		{ "bad-mailbox", "userunknown" },
+		{ "inactive-mailbox", "suspend" },
+		{ "message-expired", "expired" },
+		{ "no-answer-from-host", "networkerror" },
+		{ "policy-related", "policyviolation" },
+		{ "quota-issues", "mailboxfull" },
+		{ "routing-errors", "systemerror" },
+		{ "spam-related", "spamdetected" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(tab); i++)
+		if (g_ascii_strcasecmp(v, tab[i][0]) == 0)
+			return tab[i][1];
+	return NULL;
+}
+
 static void
 fields_apply(GPtrArray *fields, struct dsn_result *res)
 {
@@ -260,6 +288,9 @@ fields_apply(GPtrArray *fields, struct dsn_result *res)
 			else if (field_is(g, "original-envelope-id") &&
 				 !res->envid && g->value)
 				res->envid = g_strdup(g->value);
+			else if (field_is(g, "x-powermta-bouncecategory") &&
+				 g->value)
+				res->category = powermta_reason(g->value);
 			else if (field_is(g, "reporting-mta") && !res->lhost &&
 				 g->value)
 				res->lhost =
@@ -282,6 +313,8 @@ rcpts_settle(struct dsn_result *res)
 
 		if (!rc->lhost && res->lhost)
 			rc->lhost = g_strdup(res->lhost);
+		if (!rc->reason && res->category)
+			rc->reason = res->category;
 		if (!rc->addr && rc->orig)
 			rc->addr = g_strdup(rc->orig);
 		if (!rc->addr)

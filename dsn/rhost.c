@@ -692,6 +692,35 @@ tagged_code(const char *diag, const char *tag, const char *const (*tab)[2],
 	return NULL;
 }
 
+/*
+ * NTT DOCOMO answers "550 Unknown user" both for a missing mailbox and
+ * for its reception filters; the status and the command tell them apart
+ * (a rejection after DATA is the filter).
+ */
+static const char *
+docomo_reason(const struct dsn_rcpt *rc, const char *lc)
+{
+	const char *st = rc->status ? rc->status : "";
+	const char *cmd = rc->command ? rc->command : "";
+
+	if (strcmp(st, "5.1.1") == 0)
+		return "userunknown";
+	if (strcmp(st, "5.2.0") == 0)
+		return "filtered";
+	/* Unambiguous replies first; "550 Unknown user" only after the
+	 * command has had its say. */
+	for (size_t i = 0; i < G_N_ELEMENTS(rules); i++)
+		if (rules[i].p == P_NTTDOCOMO &&
+		    strcmp(rules[i].reason, "userunknown") != 0 &&
+		    strstr(lc, rules[i].phrase))
+			return rules[i].reason;
+	if (strcmp(st, "5.0.0") == 0 && strcmp(cmd, "RCPT") == 0)
+		return "userunknown";
+	if (strcmp(st, "5.0.0") == 0 && strcmp(cmd, "DATA") == 0)
+		return "rejected";
+	return strstr(lc, "550 unknown user") ? "userunknown" : NULL;
+}
+
 /* Google Workspace's own DSNs: DNS failures are temporary (networkerror)
  * or permanent (hostunknown) by the class of the code. */
 static const char *
@@ -701,7 +730,8 @@ gsuite_reason(const struct dsn_rcpt *rc, const char *lc)
 
 	if (strstr(lc, "null mx"))
 		return "notaccept";
-	if (strstr(lc, "because the address couldn't be found"))
+	if (strstr(lc, "because the address couldn't be found. check for "
+		       "typos"))
 		return "userunknown";
 	if (strstr(lc, "responded with code nxdomain") ||
 	    strstr(lc, "domain name not found"))
@@ -737,6 +767,8 @@ provider_codes(enum provider p, const struct dsn_rcpt *rc, const char *lc)
 	};
 
 	switch (p) {
+	case P_NTTDOCOMO:
+		return docomo_reason(rc, lc);
 	case P_GSUITE:
 		return gsuite_reason(rc, lc);
 	case P_FRANCEPTT:
