@@ -51,6 +51,17 @@ postfix_command(const char *s, size_t len)
 	return dsn_command_find(p, len - (size_t)(p - s));
 }
 
+/* "<rcpt>: text" or "<rcpt> (expanded from <alias>): text". */
+static int
+postfix_rcpt_line(const struct dsn_line *l)
+{
+	const char *colon = memchr(l->s, ':', l->len);
+
+	return l->len >= 5 && l->s[0] == '<' && colon &&
+	       memchr(l->s, '@', (size_t)(colon - l->s)) &&
+	       memchr(l->s, '>', (size_t)(colon - l->s));
+}
+
 /* Postfix: "<rcpt>: text" with 4-blank continuation lines. */
 static void
 enrich_postfix(const struct dsn_msg *m, struct dsn_result *res, size_t last)
@@ -62,17 +73,18 @@ enrich_postfix(const struct dsn_msg *m, struct dsn_result *res, size_t last)
 		const char *colon, *cmd;
 		size_t k;
 
-		if (l->len < 5 || l->s[0] != '<' ||
-		    !(colon = memchr(l->s, ':', l->len)) ||
-		    !memchr(l->s, '@', (size_t)(colon - l->s)))
+		if (!postfix_rcpt_line(l))
 			continue;
+		colon = memchr(l->s, ':', l->len);
 		rc = rcpt_of_line(res, l);
 		if (!rc)
 			continue;
 		dsn_append(&text, colon + 1,
 			   l->len - (size_t)(colon + 1 - l->s));
-		for (k = i + 1;
-		     k < last && m->lines[k].len > 4 && m->lines[k].s[0] == ' ';
+		/* Continuation lines are indented, or (re-wrapped on the way)
+		 * not, until a blank line or the next recipient. */
+		for (k = i + 1; k < last && m->lines[k].len > 0 &&
+				!postfix_rcpt_line(&m->lines[k]);
 		     k++)
 			dsn_append(&text, m->lines[k].s, m->lines[k].len);
 		cmd = text ? postfix_command(text, strlen(text)) : NULL;
@@ -255,6 +267,23 @@ mta_sendmail(const struct dsn_msg *m)
 		       m->nlines;
 }
 
+/* A local delivery agent spoke in the readable part. */
+static int
+mentions_lda(const struct dsn_msg *m)
+{
+	static const char *const lda[] = {
+		"procmail",   "mail.local: ",
+		"maildrop: ", "vdelivermail: ",
+		"vdeliver: ", "was automatically rejected:",
+		NULL
+	};
+
+	for (const char *const *p = lda; *p; p++)
+		if (dsn_msg_has(m, *p))
+			return 1;
+	return 0;
+}
+
 void
 dsn_lhost_enrich(const struct dsn_msg *m, struct dsn_result *res)
 {
@@ -273,7 +302,7 @@ dsn_lhost_enrich(const struct dsn_msg *m, struct dsn_result *res)
 	/* What an MTA with no reader of its own, or a transcript that gave
 	 * nothing, says in the readable part is weighed too. */
 	if ((!mta_postfix(m) && !mta_sendmail(m)) ||
-	    (res->rcpts->len == 1 &&
+	    (res->rcpts->len == 1 && mentions_lda(m) &&
 	     !((struct dsn_rcpt *)res->rcpts->pdata[0])->diag))
 		enrich_leadin(m, res, last);
 }

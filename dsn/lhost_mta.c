@@ -269,7 +269,7 @@ lh_exim(const struct dsn_msg *m, struct dsn_result *res)
 
 static const struct lh_says qmail_says[] = {
 	{ "but greeting failed.", NULL, "CONN" },
-	{ "but my name was rejected.", NULL, "EHLO" },
+	{ "but my name was rejected.", "blocked", "EHLO" },
 	{ "but sender was rejected.", NULL, "MAIL" },
 	{ "does not like recipient.", NULL, "RCPT" },
 	{ "failed on data command.", NULL, "DATA" },
@@ -745,10 +745,14 @@ lh_notes(const struct dsn_msg *m, struct dsn_result *res)
 					break;
 				lh_diag_lines(m, rc, k, k + 1);
 			}
+	}
+	lh_apply_says(res, notes_says);
+	for (guint i = 0; i < res->rcpts->len; i++) {
+		struct dsn_rcpt *rc = res->rcpts->pdata[i];
+
 		if (!rc->reason)
 			rc->reason = "onhold";
 	}
-	lh_apply_says(res, notes_says);
 	return 1;
 }
 
@@ -888,8 +892,8 @@ static const struct lh_says opensmtpd_says[] = {
 	{ "could not retrieve source address", "networkerror", NULL },
 	{ "loop detected", "networkerror", NULL },
 	{ "network error on destination mxs", "networkerror", NULL },
-	{ "no mx found for domain", "networkerror", NULL },
-	{ "no mx found for destination", "networkerror", NULL },
+	{ "no mx found for domain", "notaccept", NULL },
+	{ "no mx found for destination", "notaccept", NULL },
 	{ "no valid route to remote mx", "networkerror", NULL },
 	{ "no valid route to destination", "networkerror", NULL },
 	{ "temporary failure in mx lookup", "networkerror", NULL },
@@ -1151,6 +1155,47 @@ lh_v5sendmail(const struct dsn_msg *m, struct dsn_result *res)
 	return res->rcpts->len > 0;
 }
 
+/* ---- Exchange Online, Office 365 (plain text) --------------------------- */
+
+/* "Diagnostic information for administrators:", "Generating server: X",
+ * then the recipient alone on a line and "Remote Server returned '550
+ * 5.1.10 ...'". */
+static int
+lh_office365(const struct dsn_msg *m, struct dsn_result *res)
+{
+	size_t first = dsn_msg_find(m, 0,
+				    "diagnostic information for "
+				    "administrators:");
+	size_t last;
+	struct dsn_rcpt *rc = NULL;
+	char *server = NULL;
+
+	if (first >= m->nlines || m->status->len)
+		return 0;
+	last = dsn_msg_find(m, first, "original message headers:");
+	for (size_t i = first + 1; i < last; i++) {
+		const struct dsn_line *l = &m->lines[i];
+		char *a;
+
+		if (dsn_starts(l->lc, l->len, "generating server:")) {
+			g_free(server);
+			server = dsn_strip(l->s + 18, l->len - 18);
+			continue;
+		}
+		a = lh_line_addr_only(l);
+		if (a) {
+			rc = lh_rcpt(res, a);
+			if (server && !rc->lhost)
+				rc->lhost = g_strdup(server);
+		} else if (rc && l->len) {
+			dsn_append(&rc->diag, l->s, l->len);
+		}
+		g_free(a);
+	}
+	g_free(server);
+	return res->rcpts->len > 0;
+}
+
 /* ---- the last resort --------------------------------------------------- */
 
 static int
@@ -1232,6 +1277,7 @@ const struct lhost_def lhost_table[] = {
 	{ "zoho", lh_zoho },
 	{ "opensmtpd", lh_opensmtpd },
 	{ "x6", lh_x6 },
+	{ "office365", lh_office365 },
 	{ "fml", lh_fml },
 	{ "messagingserver", lh_messagingserver },
 	{ "apachejames", lh_james },

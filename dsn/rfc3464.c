@@ -196,21 +196,14 @@ field_is(const struct field *f, const char *name)
 	return strcmp(f->name, name) == 0;
 }
 
-/* Does an Original-Recipient at i open a new recipient? Only when a
- * Final-Recipient follows it before the next Original-Recipient: some MTAs
- * write the two the other way round. */
+/* Does an Original-Recipient at i open a new recipient? In RFC 3464's
+ * order it comes first and its Final-Recipient right after it; some MTAs
+ * write it after the Final-Recipient, before Action. */
 static int
 block_org_opens(GPtrArray *fields, guint i, guint last)
 {
-	for (guint k = i + 1; k < last; k++) {
-		struct field *f = fields->pdata[k];
-
-		if (field_is(f, "final-recipient"))
-			return 1;
-		if (field_is(f, "original-recipient"))
-			return 0;
-	}
-	return 0;
+	return i + 1 < last &&
+	       field_is(fields->pdata[i + 1], "final-recipient");
 }
 
 /* One block: the recipients it names and their fields. */
