@@ -1196,6 +1196,136 @@ lh_office365(const struct dsn_msg *m, struct dsn_result *res)
 	return res->rcpts->len > 0;
 }
 
+/* ---- X1 .. X4: unnamed MTAs seen in the wild -------------------------- */
+
+static const struct lh_profile x1_profile = {
+	L("---the following addresses had delivery errors---"),
+	NULL,
+	LH_LEADING,
+	NULL,
+};
+
+static const struct lh_profile x2_profile = {
+	L("unable to deliver message to the following address"),
+	L("--- original message follows."),
+	LH_ALONE,
+	NULL,
+};
+
+static const struct lh_profile x3_profile = {
+	L("delivery to the following recipients failed permanently:",
+	  "delevery to the following recipients was aborted after"),
+	L("received: "),
+	LH_ALONE,
+	NULL,
+};
+
+static const struct lh_profile x4_profile = {
+	L("could not be delivered. this"),
+	NULL,
+	LH_ALONE,
+	NULL,
+};
+
+static int
+lh_x1234(const struct dsn_msg *m, struct dsn_result *res)
+{
+	if (dsn_msg_find(m, 0,
+			 "---the following addresses had delivery "
+			 "errors---") < m->nlines)
+		return lh_run_profile(m, &x1_profile, res);
+	if (dsn_msg_find(m, 0,
+			 "unable to deliver message to the following "
+			 "address") < m->nlines &&
+	    dsn_msg_find(m, 0, "--- original message follows.") < m->nlines)
+		return lh_run_profile(m, &x2_profile, res);
+	if (strstr(m->from, "mail.delivery.system@") &&
+	    subject_has(m, "delivery status notification"))
+		return lh_run_profile(m, &x3_profile, res);
+	if (subject_is(m, "failure notice") &&
+	    dsn_msg_find(m, 0,
+			 "your mail message to the following "
+			 "address(es) could not be delivered") < m->nlines)
+		return lh_run_profile(m, &x4_profile, res);
+	return 0;
+}
+
+/* ---- Yahoo! ------------------------------------------------------------ */
+
+static const struct lh_profile yahoo_profile = {
+	L("sorry, we were unable to deliver your message to the following "
+	  "address"),
+	L("--- below this line is a copy of the message",
+	  "dkim-signature:", "received:", "x-ymail", "return-path:"),
+	LH_ALONE,
+	NULL,
+};
+
+static int
+lh_yahoo(const struct dsn_msg *m, struct dsn_result *res)
+{
+	if (!g_str_has_prefix(m->from, "mailer-daemon@") ||
+	    !subject_is(m, "failure notice"))
+		return 0;
+	return lh_run_profile(m, &yahoo_profile, res);
+}
+
+/* ---- Postfix without a report part ----------------------------------------- */
+
+static const struct lh_profile postfix_profile = {
+	L("the postfix program", "the mail system"),
+	NULL,
+	LH_LEADING,
+	NULL,
+};
+
+static int
+lh_postfix(const struct dsn_msg *m, struct dsn_result *res)
+{
+	if (m->status->len ||
+	    !subject_is(m, "undelivered mail returned to sender"))
+		return 0;
+	if (!lh_run_profile(m, &postfix_profile, res))
+		return 0;
+	for (guint i = 0; i < res->rcpts->len; i++) {
+		struct dsn_rcpt *rc = res->rcpts->pdata[i];
+		const char *p =
+			rc->diag ? dsn_casefind(rc->diag, strlen(rc->diag),
+						"(in reply to ")
+				 : NULL;
+
+		if (p && !rc->command)
+			rc->command = g_strdup(dsn_command_find(p, strlen(p)));
+	}
+	return 1;
+}
+
+/* ---- MailMarshal -------------------------------------------------------------- */
+
+static int
+lh_mailmarshal(const struct dsn_msg *m, struct dsn_result *res)
+{
+	size_t because = dsn_msg_find(m, 0,
+				      "could not be delivered because "
+				      "of");
+	size_t affected = dsn_msg_find(m, 0,
+				       "the following recipients were "
+				       "affected:");
+	size_t end;
+
+	if (because >= m->nlines || affected >= m->nlines)
+		return 0;
+	end = dsn_msg_find(m, affected, "additional information");
+	lh_run_shape(m, LH_ALONE, affected + 1, end, res);
+	for (guint i = 0; i < res->rcpts->len; i++) {
+		struct dsn_rcpt *rc = res->rcpts->pdata[i];
+
+		g_clear_pointer(&rc->diag, g_free);
+		lh_diag_lines(m, rc, because + 1, affected);
+	}
+	return res->rcpts->len > 0;
+}
+
 /* ---- the last resort --------------------------------------------------- */
 
 static int
@@ -1222,14 +1352,51 @@ bounce_looks(const struct dsn_msg *m)
 	       lh_contains_any(m->subject, subj);
 }
 
-int
-lhost_fallback(const struct dsn_msg *m, struct dsn_result *res)
+/* Evidence of a delivery failure in an unknown format: an SMTP reply or
+ * an RFC 3463 code. Without it a notice from a postmaster is not read as
+ * a bounce (a report that cannot be read is kept raw, not guessed at). */
+static int
+fallback_evidence(const struct dsn_msg *m, const struct dsn_result *res)
 {
-	size_t last;
+	static const char *const any[] = {
+		"userunknown",	"mailboxfull", "hostunknown",
+		"suspend",	"expired",     "blocked",
+		"spamdetected", "mesgtoobig",  "rejected",
+		"filtered",	NULL
+	};
 
-	if (!bounce_looks(m))
-		return 0;
-	last = lh_stop(m, 0);
+	for (guint i = 0; i < res->rcpts->len; i++) {
+		const struct dsn_rcpt *rc = res->rcpts->pdata[i];
+		char code[12];
+		const char *d = rc->diag;
+		size_t k;
+
+		if (d && (dsn_status_find(d, strlen(d), 0, code) ||
+			  dsn_reply_find(d, strlen(d), code)))
+			return 1;
+		/* Or the error in words on the line naming the recipient. */
+		for (k = 0; k < m->nlines; k++)
+			if (dsn_casefind(m->lines[k].s, m->lines[k].len,
+					 rc->addr))
+				break;
+		if (k < m->nlines) {
+			char *lc = g_ascii_strdown(m->lines[k].s,
+						   (gssize)m->lines[k].len);
+			int hit = dsn_reason_match(lc, any) != NULL;
+
+			g_free(lc);
+			if (hit)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+fallback_read(const struct dsn_msg *m, struct dsn_result *res)
+{
+	size_t last = lh_stop(m, 0);
+
 	if (lh_run_shape(m, LH_ALONE, 0, last, res))
 		return 1;
 	if (lh_run_shape(m, LH_LEADING, 0, last, res))
@@ -1240,6 +1407,15 @@ lhost_fallback(const struct dsn_msg *m, struct dsn_result *res)
 		return 1;
 	}
 	return lh_run_shape(m, LH_ANYWHERE, 0, last, res);
+}
+
+int
+lhost_fallback(const struct dsn_msg *m, struct dsn_result *res)
+{
+	if (!bounce_looks(m) || !fallback_read(m, res))
+		return 0;
+	return fallback_evidence(m, res) ||
+	       lh_header(m, "X-Failed-Recipients") != NULL;
 }
 
 /* The wording of MTAs that also send RFC 3464 reports, read beside the
@@ -1278,6 +1454,10 @@ const struct lhost_def lhost_table[] = {
 	{ "opensmtpd", lh_opensmtpd },
 	{ "x6", lh_x6 },
 	{ "office365", lh_office365 },
+	{ "x1234", lh_x1234 },
+	{ "yahoo", lh_yahoo },
+	{ "postfix", lh_postfix },
+	{ "mailmarshal", lh_mailmarshal },
 	{ "fml", lh_fml },
 	{ "messagingserver", lh_messagingserver },
 	{ "apachejames", lh_james },
