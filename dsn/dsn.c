@@ -26,6 +26,7 @@ rcpt_free(gpointer p)
 	g_free(rc->lhost);
 	g_free(rc->command);
 	g_free(rc->context);
+	g_free(rc->bad_action);
 	g_free(rc);
 }
 
@@ -187,6 +188,11 @@ rcpt_report(struct dsn_rcpt *rc, struct report *r)
 		out->diagnostic = v;
 	}
 	out->remote_mta = field_utf8(rc->rhost);
+	if (rc->bad_action)
+		report_set_error(r,
+				 "unknown action \"%s\" for %s (truncated "
+				 "or malformed report?)",
+				 rc->bad_action, rc->addr);
 }
 
 /* Token hints from header text ("Return-Path: <...>" lines). */

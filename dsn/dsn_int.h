@@ -58,6 +58,7 @@ struct dsn_rcpt {
 	char *lhost;	    /* reporting MTA */
 	char *command;	    /* SMTP command the reply answered: RCPT, DATA... */
 	char *context;	    /* more text weighed for the reason, not shown */
+	char *bad_action;   /* an Action: value RFC 3464 does not know */
 	const char *reason; /* set by a recogniser that knows better */
 };
 

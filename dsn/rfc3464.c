@@ -165,10 +165,26 @@ rcpt_field(struct dsn_rcpt *rc, const struct field *f)
 		g_free(rc->orig);
 		rc->orig = field_addr(f->value, 1);
 	} else if (strcmp(f->name, "action") == 0) {
+		static const char *const actions[] = { "failed",    "delayed",
+						       "delivered", "relayed",
+						       "expanded",  NULL };
 		size_t n = strcspn(f->value, " \t(;");
+		char *a = g_ascii_strdown(f->value, (gssize)n);
 
+		/* RFC 3464 section 2.3.3 names five; anything else (a
+		 * truncated report, "deliverable") is kept aside. */
 		g_free(rc->action);
-		rc->action = g_ascii_strdown(f->value, (gssize)n);
+		rc->action = NULL;
+		for (const char *const *p = actions; *p; p++)
+			if (strcmp(a, *p) == 0)
+				rc->action = g_strdup(*p);
+		if (!rc->action && strcmp(a, "deliverable") == 0)
+			rc->action = g_strdup("delivered");
+		if (!rc->action && strcmp(a, "expired") == 0)
+			rc->action = g_strdup("failed");
+		if (!rc->action)
+			dsn_set(&rc->bad_action, f->value);
+		g_free(a);
 	} else if (strcmp(f->name, "status") == 0) {
 		const char *paren = strchr(f->value, '(');
 
