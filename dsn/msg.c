@@ -12,6 +12,35 @@ struct msg_walk {
 	int seen_orig; /* text after the returned message is not the report */
 };
 
+/* Converts buf to UTF-8 from its declared charset. Text that is already
+ * valid UTF-8 with 8-bit bytes under a 7-bit label (ISO-2022-JP, ASCII)
+ * was re-encoded on the way and is kept as it is; what iconv refuses is
+ * kept raw (made valid UTF-8 later). */
+static void
+msg_append_text(GString *out, const char *buf, size_t len, const char *charset)
+{
+	gsize n = 0;
+	char *conv;
+	int high = 0;
+
+	for (size_t i = 0; i < len && !high; i++)
+		high = (unsigned char)buf[i] >= 0x80;
+	if (!charset || g_ascii_strcasecmp(charset, "utf-8") == 0 ||
+	    g_ascii_strcasecmp(charset, "us-ascii") == 0 ||
+	    (high && g_ascii_strncasecmp(charset, "iso-2022", 8) == 0 &&
+	     g_utf8_validate(buf, (gssize)len, NULL))) {
+		g_string_append_len(out, buf, (gssize)len);
+		return;
+	}
+	conv = g_convert_with_fallback(buf, (gssize)len, "UTF-8", charset, "?",
+				       NULL, &n, NULL);
+	if (conv)
+		g_string_append_len(out, conv, (gssize)n);
+	else
+		g_string_append_len(out, buf, (gssize)len);
+	g_free(conv);
+}
+
 /* Appends up to cap - out->len decoded bytes of a leaf part, converted to
  * UTF-8 from its declared charset. Only this much is ever decoded: a 15 MB
  * attachment costs nothing. */
@@ -21,7 +50,7 @@ msg_part_read(GMimePart *part, GString *out, size_t cap)
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
 	GMimeStream *src, *sub, *fs;
 	GMimeContentEncoding enc;
-	const char *charset;
+	GString *raw;
 	char buf[8192];
 	ssize_t n;
 
@@ -41,21 +70,18 @@ msg_part_read(GMimePart *part, GString *out, size_t cap)
 		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
 		g_object_unref(f);
 	}
-	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
-							   "charset");
-	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
-	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
-		GMimeFilter *f = g_mime_filter_charset_new(charset, "UTF-8");
-
-		if (f) {
-			g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
-			g_object_unref(f);
-		}
-	}
-	while (out->len < cap &&
-	       (n = g_mime_stream_read(fs, buf,
-				       MIN(sizeof(buf), cap - out->len))) > 0)
-		g_string_append_len(out, buf, n);
+	raw = g_string_new(NULL);
+	while (raw->len < cap - out->len &&
+	       (n = g_mime_stream_read(
+			fs, buf, MIN(sizeof(buf), cap - out->len - raw->len))) >
+		       0)
+		g_string_append_len(raw, buf, n);
+	msg_append_text(out, raw->str, raw->len,
+			g_mime_object_get_content_type_parameter(
+				GMIME_OBJECT(part), "charset"));
+	g_string_free(raw, TRUE);
+	if (out->len > cap)
+		g_string_truncate(out, cap);
 	g_object_unref(fs);
 	g_object_unref(sub);
 }

@@ -169,10 +169,14 @@ dsn_ses(const struct dsn_msg *m, struct dsn_result *res, struct report *r)
 		goto out;
 	o = json_node_get_object(json_parser_get_root(p));
 	if (obj_str(o, "Message") && !obj_str(o, "notificationType")) {
-		const char *inner = obj_str(o, "Message");
+		/* The SNS envelope: the notification is a string inside it,
+		 * copied before the parser's tree is replaced. */
+		char *inner = g_strdup(obj_str(o, "Message"));
+		int ok2 = json_parser_load_from_data(p, inner, -1, NULL) &&
+			  JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p));
 
-		if (!json_parser_load_from_data(p, inner, -1, NULL) ||
-		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		g_free(inner);
+		if (!ok2)
 			goto out;
 		o = json_node_get_object(json_parser_get_root(p));
 	}
