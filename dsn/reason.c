@@ -1094,10 +1094,12 @@ sr_is(const struct probe *p, const char *r)
 static int
 probe_userunknown(const struct probe *p)
 {
-	static const char *const other[] = { "norelaying",  "blocked",
-					     "mailboxfull", "hasmoved",
-					     "rejected",    "notaccept",
-					     NULL };
+	/* A 5.1.1 is not always a missing mailbox: some providers answer
+	 * rate limits and relay refusals with it; the words decide. */
+	static const char *const other[] = {
+		"norelaying", "blocked",  "mailboxfull", "hasmoved", "rejected",
+		"notaccept",  "speeding", "toomanyconn", NULL
+	};
 
 	if (sr_is(p, "userunknown"))
 		return dsn_reason_match(p->lc, other) == NULL;
