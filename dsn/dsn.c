@@ -136,9 +136,10 @@ rcpt_settle(struct dsn_rcpt *rc)
 	if (!rc->command && rc->diag)
 		rc->command =
 			g_strdup(dsn_command_find(rc->diag, strlen(rc->diag)));
+	/* The command is named near the top of a long readable part. */
 	if (!rc->command && rc->context)
-		rc->command = g_strdup(
-			dsn_command_find(rc->context, strlen(rc->context)));
+		rc->command = g_strdup(dsn_command_find(
+			rc->context, MIN(strlen(rc->context), 2048)));
 	if (!rc->status && rc->context &&
 	    dsn_status_find(rc->context, strlen(rc->context), 0, found))
 		rc->status = g_strdup(found);

@@ -29,6 +29,17 @@ struct dsn_line {
 	size_t len;
 };
 
+/* Trigrams of a lower-case text (text.c): a prefilter for memmem. */
+#define DSN_TRI_BITS 32768
+
+struct dsn_tri {
+	guint64 bits[DSN_TRI_BITS / 64];
+};
+
+void dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len);
+/* 0 when needle (lower case; pieces split by \x1f) cannot occur. */
+int dsn_tri_may(const struct dsn_tri *t, const char *needle);
+
 struct dsn_msg {
 	GMimeMessage *msg;
 	char *from;    /* address of From:, lower case, "" when none */
@@ -44,6 +55,7 @@ struct dsn_msg {
 	int report;	       /* Content-Type multipart/report */
 	int feedback;	       /* an ARF report: not ours */
 	int parts;	       /* leaf parts seen */
+	struct dsn_tri tri;    /* trigrams of lower */
 };
 
 /* One recipient while a bounce is read. */
@@ -109,6 +121,8 @@ const char *dsn_status_prefer(const char *field, const char *found,
 			      const char *reply);
 /* The SMTP command a reply answered, named in s ("RCPT", "DATA", ...). */
 const char *dsn_command_find(const char *s, size_t len);
+/* A copy of s[0..len) in ASCII lower case, NUL-terminated. */
+char *dsn_lower(const char *s, size_t len);
 /* g_strndup of s[0..len) with blanks around removed; NULL when empty. */
 char *dsn_strip(const char *s, size_t len);
 /* Appends to *dst (a g_malloc'd string or NULL) with one space between,

@@ -1,5 +1,4 @@
 /* dsn/msg: the view of one bounce; see dsn_int.h. */
-#include <libxml/HTMLparser.h>
 #include <string.h>
 
 #include "dsn/dsn_int.h"
@@ -21,10 +20,20 @@ msg_append_text(GString *out, const char *buf, size_t len, const char *charset)
 {
 	gsize n = 0;
 	char *conv;
-	int high = 0;
+	int high = 0, esc = 0;
 
-	for (size_t i = 0; i < len && !high; i++)
+	for (size_t i = 0; i < len && !high; i++) {
 		high = (unsigned char)buf[i] >= 0x80;
+		esc |= buf[i] == 0x1b;
+	}
+	/* Plain ASCII reads the same in every charset mail uses but the
+	 * escape-based and 16-bit ones: no iconv for it. */
+	if (!high && !esc && charset && !g_str_has_prefix(charset, "utf-16") &&
+	    !g_str_has_prefix(charset, "UTF-16") &&
+	    g_ascii_strncasecmp(charset, "utf-7", 5) != 0) {
+		g_string_append_len(out, buf, (gssize)len);
+		return;
+	}
 	if (!charset || g_ascii_strcasecmp(charset, "utf-8") == 0 ||
 	    g_ascii_strcasecmp(charset, "us-ascii") == 0 ||
 	    (high && g_ascii_strncasecmp(charset, "iso-2022", 8) == 0 &&
@@ -60,15 +69,18 @@ msg_part_read(GMimePart *part, GString *out, size_t cap)
 	if (!src)
 		return;
 	sub = g_mime_stream_substream(src, src->bound_start, src->bound_end);
-	fs = g_mime_stream_filter_new(sub);
 	enc = g_mime_data_wrapper_get_encoding(w);
 	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
 	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
 		GMimeFilter *f = g_mime_filter_basic_new(enc, FALSE);
 
+		fs = g_mime_stream_filter_new(sub);
 		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
 		g_object_unref(f);
+	} else {
+		/* 7bit, 8bit, binary: read as it is. */
+		fs = g_object_ref(sub);
 	}
 	raw = g_string_new(NULL);
 	while (raw->len < cap - out->len &&
@@ -86,41 +98,67 @@ msg_part_read(GMimePart *part, GString *out, size_t cap)
 	g_object_unref(sub);
 }
 
-/* The text of an HTML part, one line per block, through libxml2. */
-static void
-msg_html_text(xmlNode *n, GString *out, size_t cap, int depth)
+/* The text of an HTML part: tags dropped (a line break after the block
+ * ones), script and style skipped, the common entities decoded. Bounce
+ * notices are simple HTML; this is enough to read their words, and costs
+ * nothing like a full HTML parser would. */
+static const char *
+html_entity(const char *p, const char *end, GString *out)
 {
-	for (; n && out->len < cap && depth < 64; n = n->next) {
-		if (n->type == XML_TEXT_NODE && n->content) {
-			g_string_append(out, (const char *)n->content);
-		} else if (n->type == XML_ELEMENT_NODE) {
-			const char *nm = (const char *)n->name;
+	static const struct {
+		const char *name;
+		char c;
+	} ent[] = { { "&amp;", '&' },  { "&lt;", '<' },	  { "&gt;", '>' },
+		    { "&quot;", '"' }, { "&nbsp;", ' ' }, { "&#39;", '\'' },
+		    { "&apos;", '\'' } };
 
-			if (g_ascii_strcasecmp(nm, "script") == 0 ||
-			    g_ascii_strcasecmp(nm, "style") == 0 ||
-			    g_ascii_strcasecmp(nm, "head") == 0)
-				continue;
-			msg_html_text(n->children, out, cap, depth + 1);
-			if (strchr("pPdDtTbBlLhH", nm[0]))
-				g_string_append_c(out, '\n');
+	for (size_t i = 0; i < G_N_ELEMENTS(ent); i++) {
+		size_t n = strlen(ent[i].name);
+
+		if ((size_t)(end - p) >= n &&
+		    g_ascii_strncasecmp(p, ent[i].name, n) == 0) {
+			g_string_append_c(out, ent[i].c);
+			return p + n;
 		}
 	}
+	g_string_append_c(out, '&');
+	return p + 1;
 }
 
 static void
 msg_add_html(GString *text, const GString *html, size_t cap)
 {
-	htmlDocPtr doc;
-	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-		   HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
+	const char *p = html->str, *end = p + html->len;
 
-	if (html->len == 0 || html->len > INT_MAX)
-		return;
-	doc = htmlReadMemory(html->str, (int)html->len, NULL, "UTF-8", opts);
-	if (!doc)
-		return;
-	msg_html_text(xmlDocGetRootElement(doc), text, cap, 0);
-	xmlFreeDoc(doc);
+	while (p < end && text->len < cap) {
+		if (*p == '<') {
+			const char *gt = memchr(p, '>', (size_t)(end - p));
+			size_t n = gt ? (size_t)(gt - p) : 0;
+			const char *skip = NULL;
+
+			if (!gt)
+				break;
+			if (n >= 7 && g_ascii_strncasecmp(p, "<script", 7) == 0)
+				skip = "</script";
+			else if (n >= 6 &&
+				 g_ascii_strncasecmp(p, "<style", 6) == 0)
+				skip = "</style";
+			if (skip) {
+				const char *q = dsn_casefind(
+					gt, (size_t)(end - gt), skip);
+
+				p = q ? q : end;
+				continue;
+			}
+			if (n >= 2 && strchr("bBpPdDtTlLhH/", p[1]))
+				g_string_append_c(text, '\n');
+			p = gt + 1;
+		} else if (*p == '&') {
+			p = html_entity(p, end, text);
+		} else {
+			g_string_append_c(text, *p++);
+		}
+	}
 }
 
 static void msg_walk_object(struct msg_walk *w, GMimeObject *obj, int depth);
@@ -205,7 +243,8 @@ msg_set_text(struct dsn_msg *m, GString *text)
 		g_string_free(text, TRUE);
 	}
 	m->text_len = strlen(m->text);
-	m->lower = g_ascii_strdown(m->text, m->text_len);
+	m->lower = dsn_lower(m->text, m->text_len);
+	dsn_tri_fill(&m->tri, m->lower, m->text_len);
 	for (size_t i = 0; i < m->text_len; i++)
 		if (m->text[i] == '\n')
 			n++;
@@ -296,28 +335,58 @@ dsn_msg_header(const struct dsn_msg *m, const char *name)
 	return g_mime_object_get_header(GMIME_OBJECT(m->msg), name);
 }
 
+/* The line holding offset off of the lower-case text. */
+static size_t
+msg_line_of(const struct dsn_msg *m, size_t off)
+{
+	size_t lo = 0, hi = m->nlines;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((size_t)(m->lines[mid].lc - m->lower) <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One memmem over the text from line `from` on, not one per line: needles
+ * hold no newline, so a hit lies within one line. */
 size_t
 dsn_msg_find(const struct dsn_msg *m, size_t from, const char *needle)
 {
-	for (size_t i = from; i < m->nlines; i++)
-		if (dsn_find(m->lines[i].lc, m->lines[i].len, needle))
-			return i;
-	return m->nlines;
+	size_t start, end;
+	const char *hit;
+
+	if (from >= m->nlines || !dsn_tri_may(&m->tri, needle))
+		return m->nlines;
+	start = (size_t)(m->lines[from].lc - m->lower);
+	end = (size_t)(m->lines[m->nlines - 1].lc - m->lower) +
+	      m->lines[m->nlines - 1].len;
+	hit = memmem(m->lower + start, end - start, needle, strlen(needle));
+	return hit ? msg_line_of(m, (size_t)(hit - m->lower)) : m->nlines;
 }
 
 size_t
 dsn_msg_find_any(const struct dsn_msg *m, size_t from,
 		 const char *const *needles)
 {
-	for (size_t i = from; i < m->nlines; i++)
-		for (const char *const *n = needles; *n; n++)
-			if (dsn_find(m->lines[i].lc, m->lines[i].len, *n))
-				return i;
-	return m->nlines;
+	size_t best = m->nlines;
+
+	for (const char *const *n = needles; *n; n++) {
+		size_t i = dsn_msg_find(m, from, *n);
+
+		if (i < best)
+			best = i;
+	}
+	return best;
 }
 
 int
 dsn_msg_has(const struct dsn_msg *m, const char *needle)
 {
-	return dsn_find(m->lower, m->text_len, needle) != NULL;
+	return dsn_tri_may(&m->tri, needle) &&
+	       dsn_find(m->lower, m->text_len, needle) != NULL;
 }

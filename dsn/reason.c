@@ -939,23 +939,28 @@ phrase_in(const char *lc, size_t len, const char *phrase)
 	return 1;
 }
 
+static int
+reason_says(const char *lc, size_t len, const struct dsn_tri *t,
+	    const char *reason)
+{
+	const struct reason_def *d = reason_get(reason);
+
+	if (!d || len == 0)
+		return 0;
+	if (d->phrases == p_rejected)
+		for (const char *const *p = p_rejected_not; *p; p++)
+			if (dsn_tri_may(t, *p) && phrase_in(lc, len, *p))
+				return 0;
+	for (const char *const *p = d->phrases; *p; p++)
+		if (dsn_tri_may(t, *p) && phrase_in(lc, len, *p))
+			return 1;
+	return 0;
+}
+
 int
 dsn_reason_says(const char *lc, const char *reason)
 {
-	const struct reason_def *d = reason_get(reason);
-	size_t len;
-
-	if (!d || !lc || !*lc)
-		return 0;
-	len = strlen(lc);
-	if (d->phrases == p_rejected)
-		for (const char *const *p = p_rejected_not; *p; p++)
-			if (phrase_in(lc, len, *p))
-				return 0;
-	for (const char *const *p = d->phrases; *p; p++)
-		if (phrase_in(lc, len, *p))
-			return 1;
-	return 0;
+	return lc ? reason_says(lc, strlen(lc), NULL, reason) : 0;
 }
 
 const char *
@@ -1071,11 +1076,28 @@ reason_explicit(const char *r)
 /* What a probe sees of one recipient. */
 struct probe {
 	const struct dsn_rcpt *rc;
-	const char *lc;	     /* lower-case diagnostic */
+	const char *lc; /* lower-case diagnostic */
+	size_t len;
+	struct dsn_tri tri;  /* its trigrams */
 	const char *sreason; /* the status code's reason */
 	const char *cmd;     /* "" when unknown */
 	char reply[4];
 };
+
+static int
+says(const struct probe *p, const char *reason)
+{
+	return reason_says(p->lc, p->len, &p->tri, reason);
+}
+
+static const char *
+match(const struct probe *p, const char *const *order)
+{
+	for (const char *const *o = order; *o; o++)
+		if (says(p, *o))
+			return reason_name(*o);
+	return NULL;
+}
 
 static int
 cmd_before_data(const char *cmd)
@@ -1102,21 +1124,18 @@ probe_userunknown(const struct probe *p)
 	};
 
 	if (sr_is(p, "userunknown"))
-		return dsn_reason_match(p->lc, other) == NULL;
-	return strcmp(p->cmd, "RCPT") == 0 &&
-	       dsn_reason_says(p->lc, "userunknown");
+		return match(p, other) == NULL;
+	return strcmp(p->cmd, "RCPT") == 0 && says(p, "userunknown");
 }
 
 static int
 probe_filtered(const struct probe *p)
 {
 	if (sr_is(p, "filtered"))
-		return dsn_reason_says(p->lc, "userunknown") ||
-		       dsn_reason_says(p->lc, "filtered");
+		return says(p, "userunknown") || says(p, "filtered");
 	if (cmd_before_data(p->cmd))
 		return 0;
-	return dsn_reason_says(p->lc, "filtered") ||
-	       dsn_reason_says(p->lc, "userunknown");
+	return says(p, "filtered") || says(p, "userunknown");
 }
 
 static int
@@ -1125,11 +1144,11 @@ probe_rejected(const struct probe *p)
 	if (sr_is(p, "rejected"))
 		return 1;
 	if (strcmp(p->cmd, "MAIL") == 0)
-		return dsn_reason_says(p->lc, "rejected");
+		return says(p, "rejected");
 	if (strcmp(p->cmd, "DATA") == 0 && !sr_is(p, "userunknown"))
-		return dsn_reason_says(p->lc, "rejected");
+		return says(p, "rejected");
 	if (!p->sreason || sr_is(p, "securityerror") || sr_is(p, "systemerror"))
-		return dsn_reason_says(p->lc, "rejected");
+		return says(p, "rejected");
 	return 0;
 }
 
@@ -1137,8 +1156,8 @@ static int
 probe_hostunknown(const struct probe *p)
 {
 	if (sr_is(p, "hostunknown"))
-		return !dsn_reason_says(p->lc, "networkerror");
-	return dsn_reason_says(p->lc, "hostunknown");
+		return !says(p, "networkerror");
+	return says(p, "hostunknown");
 }
 
 static int
@@ -1150,13 +1169,13 @@ probe_spamdetected(const struct probe *p)
 		return 1;
 	if (cmd_before_data(p->cmd))
 		return 0;
-	return dsn_reason_says(p->lc, "spamdetected");
+	return says(p, "spamdetected");
 }
 
 static int
 probe_status_or_text(const struct probe *p, const char *r)
 {
-	return sr_is(p, r) || dsn_reason_says(p->lc, r);
+	return sr_is(p, r) || says(p, r);
 }
 
 /* X.2.3 is the per-mailbox size limit (RFC 3463), whatever the words. */
@@ -1169,20 +1188,20 @@ probe_status(const struct probe *p, const char *r)
 static int
 probe_text(const struct probe *p, const char *r)
 {
-	return dsn_reason_says(p->lc, r);
+	return says(p, r);
 }
 
 static int
 probe_suspend(const struct probe *p, const char *r)
 {
-	return strcmp(p->reply, "525") == 0 || dsn_reason_says(p->lc, r);
+	return strcmp(p->reply, "525") == 0 || says(p, r);
 }
 
 static int
 probe_norelaying(const struct probe *p, const char *r)
 {
 	return strcmp(p->cmd, "CONN") && strcmp(p->cmd, "EHLO") &&
-	       strcmp(p->cmd, "HELO") && dsn_reason_says(p->lc, r);
+	       strcmp(p->cmd, "HELO") && says(p, r);
 }
 
 static int
@@ -1271,7 +1290,7 @@ probe_second(const struct probe *p)
 		return rc->reason;
 	if (!reason_vague(p->sreason) && strcmp(spec, "smtp") == 0)
 		return p->sreason;
-	r = dsn_reason_match(p->lc, order);
+	r = match(p, order);
 	if (r)
 		return r;
 	if (p->sreason)
@@ -1339,6 +1358,10 @@ reason_lda(const struct probe *p)
 
 	if (!*p->lc || (*p->cmd && strcmp(p->cmd, "DATA") != 0))
 		return NULL;
+	if (!strstr(p->lc, "automatically rejected:") &&
+	    !strstr(p->lc, "mail.local: ") && !strstr(p->lc, "procmail") &&
+	    !strstr(p->lc, "maildrop: ") && !strstr(p->lc, "vdeliver"))
+		return NULL;
 	for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
 		if (!strstr(p->lc, tab[i].agent))
 			continue;
@@ -1352,20 +1375,19 @@ reason_lda(const struct probe *p)
 const char *
 dsn_reason_decide(const struct dsn_rcpt *rc)
 {
-	struct probe p = { .rc = rc, .cmd = rc->command ? rc->command : "" };
-	char *lc = g_ascii_strdown(rc->diag ? rc->diag : "", -1);
-
-	if (rc->context) {
-		char *c = g_ascii_strdown(rc->context, -1);
-		char *both = g_strconcat(c, " ", lc, NULL);
-
-		g_free(c);
-		g_free(lc);
-		lc = both;
-	}
+	struct probe p;
+	char *both = g_strconcat(rc->context ? rc->context : "", " ",
+				 rc->diag ? rc->diag : "", NULL);
+	char *lc = dsn_lower(both, strlen(both));
 	const char *r = NULL;
 
+	g_free(both);
+
+	p.rc = rc;
+	p.cmd = rc->command ? rc->command : "";
 	p.lc = lc;
+	p.len = strlen(lc);
+	dsn_tri_fill(&p.tri, lc, p.len);
 	p.sreason = dsn_reason_of_status(rc->status);
 	if (!dsn_reply_find(lc, strlen(lc), p.reply))
 		p.reply[0] = '\0';

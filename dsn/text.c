@@ -9,22 +9,85 @@ dsn_find(const char *hay, size_t len, const char *needle)
 	return memmem(hay, len, needle, strlen(needle));
 }
 
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+
+char *
+dsn_lower(const char *s, size_t len)
+{
+	char *out = g_malloc(len + 1);
+
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)LOWER(s[i]);
+	out[len] = '\0';
+	return out;
+}
+
 const char *
 dsn_casefind(const char *hay, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
+	char first;
 
 	if (n == 0)
 		return hay;
+	first = needle[0];
 	for (size_t i = 0; i + n <= len; i++) {
-		size_t k = 0;
+		size_t k = 1;
 
-		while (k < n && g_ascii_tolower(hay[i + k]) == needle[k])
+		if (LOWER(hay[i]) != first)
+			continue;
+		while (k < n && LOWER(hay[i + k]) == needle[k])
 			k++;
 		if (k == n)
 			return hay + i;
 	}
 	return NULL;
+}
+
+/*
+ * A quick "certainly not" before memmem: the set of character trigrams of
+ * a text, hashed into a bitmap once; a needle whose first or last trigram
+ * is absent cannot occur. Most phrases and markers are ruled out by two
+ * bit tests.
+ */
+static unsigned
+tri_hash(const unsigned char *s)
+{
+	return (((unsigned)s[0] << 10) ^ ((unsigned)s[1] << 5) ^ s[2]) &
+	       (DSN_TRI_BITS - 1);
+}
+
+static int
+tri_has(const struct dsn_tri *t, const char *s)
+{
+	unsigned h = tri_hash((const unsigned char *)s);
+
+	return (t->bits[h / 64] >> (h % 64)) & 1;
+}
+
+void
+dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i + 3 <= len; i++) {
+		unsigned h = tri_hash((const unsigned char *)lc + i);
+
+		t->bits[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
+	}
+}
+
+int
+dsn_tri_may(const struct dsn_tri *t, const char *needle)
+{
+	size_t n;
+
+	if (!t || !needle[0] || !needle[1] || !needle[2] ||
+	    needle[1] == '\x1f' || needle[2] == '\x1f')
+		return 1;
+	if (!tri_has(t, needle))
+		return 0;
+	n = strcspn(needle, "\x1f");
+	return tri_has(t, needle + n - 3);
 }
 
 int
@@ -360,17 +423,25 @@ dsn_command_find(const char *s, size_t len)
 		{ "HELO", "HELO" },
 	};
 	const char *best = NULL, *cmd = NULL;
+	char *lc;
 
 	if (!s)
 		return NULL;
-	for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
-		const char *p = dsn_casefind(s, len, tab[i].words);
+	lc = dsn_lower(s, len);
+	/* Every phrase holds one of these words: one search each rules
+	 * most of the table out. */
+	if (dsn_find(lc, len, "rcpt") || dsn_find(lc, len, "mail") ||
+	    dsn_find(lc, len, "data") || dsn_find(lc, len, "helo") ||
+	    dsn_find(lc, len, "initial"))
+		for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
+			const char *p = dsn_find(lc, len, tab[i].words);
 
-		if (p && (!best || p < best)) {
-			best = p;
-			cmd = tab[i].cmd;
+			if (p && (!best || p < best)) {
+				best = p;
+				cmd = tab[i].cmd;
+			}
 		}
-	}
+	g_free(lc);
 	for (size_t i = 0; !cmd && i < G_N_ELEMENTS(words); i++)
 		if (command_word(s, len, words[i].word))
 			cmd = words[i].cmd;
@@ -394,29 +465,38 @@ dsn_strip(const char *s, size_t len)
 void
 dsn_append(char **dst, const char *s, size_t len)
 {
-	GString *g = g_string_new(*dst);
-	int blank = g->len == 0 || g->str[g->len - 1] == ' ';
+	size_t o = *dst ? strlen(*dst) : 0;
+	int blank;
+	char *p;
 
-	if (g->len > 0 && !blank) {
-		g_string_append_c(g, ' ');
+	if (o >= REPORT_FIELD_MAX || len == 0)
+		return;
+	/* Grown in place (no copy of what is there): diagnostics are built
+	 * a line at a time. */
+	p = g_realloc(*dst, o + MIN(len, REPORT_FIELD_MAX) + 2);
+	blank = o == 0 || p[o - 1] == ' ';
+	if (o > 0 && !blank) {
+		p[o++] = ' ';
 		blank = 1;
 	}
-	for (size_t i = 0; i < len && g->len < REPORT_FIELD_MAX; i++) {
+	for (size_t i = 0; i < len && o < REPORT_FIELD_MAX; i++) {
 		if (g_ascii_isspace(s[i])) {
 			if (!blank)
-				g_string_append_c(g, ' ');
+				p[o++] = ' ';
 			blank = 1;
 		} else {
-			g_string_append_c(g, s[i]);
+			p[o++] = s[i];
 			blank = 0;
 		}
 	}
-	while (g->len > 0 && g->str[g->len - 1] == ' ')
-		g_string_truncate(g, g->len - 1);
-	g_free(*dst);
-	*dst = g->len ? g_string_free(g, FALSE) : NULL;
-	if (!*dst)
-		g_string_free(g, TRUE);
+	while (o > 0 && p[o - 1] == ' ')
+		o--;
+	p[o] = '\0';
+	if (o == 0) {
+		g_free(p);
+		p = NULL;
+	}
+	*dst = p;
 }
 
 void
