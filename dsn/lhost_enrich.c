@@ -303,6 +303,6 @@ dsn_lhost_enrich(const struct dsn_msg *m, struct dsn_result *res)
 	 * nothing, says in the readable part is weighed too. */
 	if ((!mta_postfix(m) && !mta_sendmail(m)) ||
 	    (res->rcpts->len == 1 && mentions_lda(m) &&
-	     !((struct dsn_rcpt *)res->rcpts->pdata[0])->diag))
+	     !((struct dsn_rcpt *)res->rcpts->pdata[0])->spec))
 		enrich_leadin(m, res, last);
 }

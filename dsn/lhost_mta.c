@@ -882,6 +882,8 @@ lh_zoho(const struct dsn_msg *m, struct dsn_result *res)
 /* ---- OpenSMTPD ---------------------------------------------------------- */
 
 static const struct lh_says opensmtpd_says[] = {
+	{ "no mx found for domain", "notaccept", NULL },
+	{ "no mx found for destination", "notaccept", NULL },
 	{ "envelope expired", "expired", NULL },
 	{ "invalid domain name", "hostunknown", NULL },
 	{ "domain does not exist", "hostunknown", NULL },
@@ -1111,8 +1113,10 @@ lh_v5sendmail(const struct dsn_msg *m, struct dsn_result *res)
 	char cmd[5] = "";
 	char *reply = NULL; /* the last "<<<" reply, for the next recipient */
 
+	/* A report whose fields landed in the text is read as one. */
 	if (first >= m->nlines || m->status->len ||
-	    !g_str_has_prefix(m->subject, "Returned mail:"))
+	    !g_str_has_prefix(m->subject, "Returned mail:") ||
+	    dsn_msg_has(m, "final-recipient:"))
 		return 0;
 	for (size_t i = first + 1; i < m->nlines; i++) {
 		const struct dsn_line *l = &m->lines[i];

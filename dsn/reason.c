@@ -344,6 +344,8 @@ static const char *const p_notaccept[] = {
 	"mail receiving disabled",
 	"name server: .: host not found",
 	"no mx record found for domain=",
+	"no mx found for domain",
+	"no mx found for destination",
 	"no route for current request",
 	"smtp protocol returned a permanent error",
 	NULL

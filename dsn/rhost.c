@@ -16,6 +16,7 @@ enum provider {
 	P_AOL,
 	P_APPLE,
 	P_COX,
+	P_FACEBOOK,
 	P_FRANCEPTT,
 	P_GODADDY,
 	P_GOOGLE,
@@ -44,6 +45,7 @@ static const struct provider_def providers[] = {
 	{ P_AOL, L(".mail.aol.com", ".mx.aol.com") },
 	{ P_APPLE, L(".mail.icloud.com", ".apple.com", ".me.com") },
 	{ P_COX, L("cox.net") },
+	{ P_FACEBOOK, L(".facebook.com") },
 	{ P_FRANCEPTT, L(".laposte.net", ".orange.fr", ".wanadoo.fr") },
 	{ P_GODADDY,
 	  L("smtp.secureserver.net", "mailstore1.secureserver.net") },
@@ -108,6 +110,9 @@ static const struct rule rules[] = {
 	  "toomanyconn" },
 	{ P_COX, NULL, "message threshold exceeded", "toomanyconn" },
 	{ P_COX, NULL, "recipient rejected", "userunknown" },
+
+	{ P_FACEBOOK, NULL, "refused due to recipient preferences",
+	  "filtered" },
 
 	{ P_FRANCEPTT, NULL, "spf/dns de votre nom de domaine", "authfailure" },
 

@@ -9,7 +9,7 @@
 . "$TOP/tests/lib/common.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 missing"
 
-head -c 32 /dev/urandom >"$T/k1.key"
+head -c 48 /dev/urandom | base64 | tr -d "\n=+/" >"$T/k1.key"
 chmod 600 "$T/k1.key"
 fbld_config "[token]
 bounce_domain = bounce.example.net
