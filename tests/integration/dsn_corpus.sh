@@ -24,7 +24,7 @@ parse_all() {
 	out=$1
 	shift
 	(cd "$C" && timeout 600 "$FBLD" parse "$@") >"$out" ||
-		fail "fbld parse failed on $*"
+		fail "fbld parse failed (status $?) on $(dirname "$1")/ ($# files)"
 	[ "$(wc -l <"$out")" -eq $# ] || fail "$# files, $(wc -l <"$out") lines"
 }
 
