@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "core/pickup.h"
 #include "core/spool.h"
+#include "dsn/dsn.h"
 #include "scoring/admin.h"
 #include "scoring/outbox.h"
 
@@ -133,6 +134,8 @@ app_ingest(struct app *a)
 
 	ingest_set_token_resolver(in, app_resolve_token, a);
 	/* Classifiers, in the order they are offered each message. */
+	ingest_add_classifier(in, "dsn", dsn_classify, NULL);
+	ingest_add_classifier(in, "autoreply", dsn_autoreply_classify, NULL);
 	return in;
 }
 
