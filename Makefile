@@ -141,10 +141,11 @@ fuzz: deps-test
 
 fuzz-bins: $(FUZZ_BINS)
 
+# clang has no use for the gcc specs file that libetpan's pkg-config adds.
 build/fuzz/bin/%: build/fuzz/obj/tests/fuzz/%.o $(LIBFBLD)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDOPT) -o $@ $^ $(filter-out -specs=%,$(PKG_LIBS))
 
 # Runs each libFuzzer target for FUZZ_SECONDS from its saved corpus.
 FUZZ_SECONDS ?= 20

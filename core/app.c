@@ -14,6 +14,9 @@
 #include "core/metrics.h"
 #include "core/pickup.h"
 #include "core/spool.h"
+#include "dsn/dsn.h"
+#include "scoring/admin.h"
+#include "scoring/outbox.h"
 
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
@@ -90,6 +93,8 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	tracking_config_load(a->cfg, &a->http, &a->tracking);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
+	actions_config_load(a->cfg, &a->actions);
+	admin_config_load(a->cfg, &a->admin);
 	if (config_finish(a->cfg, error) < 0) {
 		app_clear(a);
 		return -1;
@@ -108,6 +113,8 @@ app_clear(struct app *a)
 	http_config_clear(&a->http);
 	token_config_clear(&a->token);
 	tracking_config_clear(&a->tracking);
+	actions_config_clear(&a->actions);
+	admin_config_clear(&a->admin);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -129,6 +136,8 @@ app_ingest(struct app *a)
 
 	ingest_set_token_resolver(in, app_resolve_token, a);
 	/* Classifiers, in the order they are offered each message. */
+	ingest_add_classifier(in, "dsn", dsn_classify, NULL);
+	ingest_add_classifier(in, "autoreply", dsn_autoreply_classify, NULL);
 	return in;
 }
 
@@ -141,6 +150,8 @@ struct app_serve {
 	struct pickup *pickup;
 	struct http_server *http;
 	struct tracking *tracking;
+	struct outbox *outbox;
+	struct admin *admin;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -213,6 +224,64 @@ app_http_stop(void *ud)
 	g_clear_pointer(&s->http, http_server_free);
 }
 
+/* ---- actions: the alert outbox worker and the admin API ----------------- */
+
+static int
+app_outbox_start(void *ud, GError **error)
+{
+	struct app_serve *s = ud;
+
+	if (outbox_start(s->outbox, error) < 0)
+		return -1;
+	log_info("outbox: started webhooks=%u digest=%s",
+		 s->a->actions.webhooks->len,
+		 s->a->actions.digest.enabled ? "on" : "off");
+	return 0;
+}
+
+static void
+app_outbox_stop(void *ud)
+{
+	struct app_serve *s = ud;
+
+	outbox_stop(s->outbox);
+}
+
+static int
+app_admin_start(void *ud, GError **error)
+{
+	struct app_serve *s = ud;
+
+	if (admin_start(s->admin, error) < 0)
+		return -1;
+	log_info("admin: listening address=%s port=%d",
+		 s->a->admin.http.address, admin_port(s->admin));
+	return 0;
+}
+
+static void
+app_admin_stop(void *ud)
+{
+	struct app_serve *s = ud;
+
+	g_clear_pointer(&s->admin, admin_free);
+}
+
+static void
+app_actions_setup(struct app_serve *s, struct daemon *d)
+{
+	struct app *a = s->a;
+
+	s->outbox = outbox_new(&a->actions, &a->store, s->m);
+	daemon_add_service(d, "outbox", app_outbox_start, app_outbox_stop, s);
+	if (!a->admin.token) {
+		log_notice("admin: API not started: no [admin] token_file");
+		return;
+	}
+	s->admin = admin_new(&a->admin, &a->store, &a->actions);
+	daemon_add_service(d, "admin", app_admin_start, app_admin_stop, s);
+}
+
 int
 app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 		struct ingest *in, struct metrics *m, GError **error)
@@ -242,6 +311,7 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
 	tracking_routes(s->tracking, s->http);
 	daemon_add_service(d, "http", app_http_start, app_http_stop, s);
+	app_actions_setup(s, d);
 	return 0;
 }
 
@@ -254,6 +324,8 @@ app_serve_teardown(struct app *a)
 		return;
 	http_server_free(s->http);
 	tracking_free(s->tracking);
+	admin_free(s->admin);
+	outbox_free(s->outbox);
 	pickup_free(s->pickup);
 	g_free(s);
 	a->serve = NULL;

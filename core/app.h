@@ -15,6 +15,8 @@
 #include "core/spool.h"
 #include "core/store.h"
 #include "tracking/tracking.h"
+#include "scoring/actions.h"
+#include "scoring/admin.h"
 #include "verp/keys.h"
 
 struct ingest;
@@ -31,6 +33,8 @@ struct app {
 	struct token_config token;
 	struct tracking_config tracking;
 	int64_t health_stale_ms;
+	struct actions_config actions; /* webhooks, digest, outbox */
+	struct admin_config admin;
 	struct app_serve *serve; /* what `fbld serve` runs, see app.c */
 };
 
@@ -68,6 +72,8 @@ int cmd_parse(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_accounts(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);

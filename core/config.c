@@ -46,54 +46,77 @@ config_error(struct config *cfg, const char *section, const char *key,
 	g_free(why);
 }
 
-struct config *
-config_load(const char *file, const char *state_dir, GError **error)
+static struct config *
+config_new(const char *name)
 {
 	struct config *cfg = g_new0(struct config, 1);
 
 	cfg->kf = g_key_file_new();
-	cfg->read =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	cfg->seen_sections =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cfg->read = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  NULL);
+	cfg->seen_sections = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free, NULL);
 	cfg->errors = g_ptr_array_new_with_free_func(g_free);
-	cfg->file = g_strdup(file ? file : "(defaults)");
-	if (file) {
-		char *data = NULL;
-		gsize len = 0;
-		GError *e = NULL;
+	cfg->file = g_strdup(name ? name : "(defaults)");
+	return cfg;
+}
 
-		if (!g_file_get_contents(file, &data, &len, &e)) {
-			g_set_error(error, CONFIG_ERROR, 1, "%s: %s", file,
-				    e->message);
-			g_error_free(e);
-			config_free(cfg);
-			return NULL;
-		}
-		if (len > CONFIG_FILE_MAX) {
-			g_set_error(error, CONFIG_ERROR, 1,
-				    "%s: larger than %d bytes", file,
-				    CONFIG_FILE_MAX);
-			g_free(data);
-			config_free(cfg);
-			return NULL;
-		}
-		if (!g_key_file_load_from_data(cfg->kf, data, len,
-					       G_KEY_FILE_NONE, &e)) {
-			g_set_error(error, CONFIG_ERROR, 1, "%s: %s", file,
-				    e->message);
-			g_error_free(e);
-			g_free(data);
-			config_free(cfg);
-			return NULL;
-		}
-		g_free(data);
-	}
+static void
+config_set_state_dir(struct config *cfg, const char *state_dir)
+{
 	cfg->state_dir = config_str(cfg, "fbld", "state_dir", "var");
 	if (state_dir) {
 		g_free(cfg->state_dir);
 		cfg->state_dir = g_strdup(state_dir);
 	}
+}
+
+struct config *
+config_load_data(const char *name, const char *data, size_t len,
+		 const char *state_dir, GError **error)
+{
+	struct config *cfg = config_new(name);
+	GError *e = NULL;
+
+	if (len > CONFIG_FILE_MAX) {
+		g_set_error(error, CONFIG_ERROR, 1, "%s: larger than %d bytes",
+			    cfg->file, CONFIG_FILE_MAX);
+		config_free(cfg);
+		return NULL;
+	}
+	if (!g_key_file_load_from_data(cfg->kf, data, len, G_KEY_FILE_NONE,
+				       &e)) {
+		g_set_error(error, CONFIG_ERROR, 1, "%s: %s", cfg->file,
+			    e->message);
+		g_error_free(e);
+		config_free(cfg);
+		return NULL;
+	}
+	config_set_state_dir(cfg, state_dir);
+	return cfg;
+}
+
+struct config *
+config_load(const char *file, const char *state_dir, GError **error)
+{
+	struct config *cfg;
+	char *data = NULL;
+	gsize len = 0;
+	GError *e = NULL;
+
+	if (!file) {
+		cfg = config_new(NULL);
+		config_set_state_dir(cfg, state_dir);
+		return cfg;
+	}
+	if (!g_file_get_contents(file, &data, &len, &e)) {
+		g_set_error(error, CONFIG_ERROR, 1, "%s: %s", file,
+			    e->message);
+		g_error_free(e);
+		return NULL;
+	}
+	cfg = config_load_data(file, data, len, state_dir, error);
+	g_free(data);
 	return cfg;
 }
 

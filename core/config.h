@@ -31,6 +31,10 @@ struct config;
  * [fbld] state_dir. */
 struct config *config_load(const char *file, const char *state_dir,
 			   GError **error);
+/* The same from memory; name is what errors call the file. */
+struct config *config_load_data(const char *name, const char *data,
+				size_t len, const char *state_dir,
+				GError **error);
 void config_free(struct config *cfg);
 
 const char *config_file_name(const struct config *cfg);

@@ -412,6 +412,8 @@ http_start_one(struct http_server *srv, struct sockaddr_storage *ss)
 		flags |= MHD_USE_IPv6;
 	return MHD_start_daemon(
 		flags, (uint16_t)srv->cfg.port, NULL, NULL, http_access, srv,
+		/* First, so that errors of the options after it go there. */
+		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, n > 1 ? 1u : 0u,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
@@ -421,8 +423,7 @@ http_start_one(struct http_server *srv, struct sockaddr_storage *ss)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.max_header,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-		MHD_OPTION_URI_LOG_CALLBACK, http_uri, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv, MHD_OPTION_END);
+		MHD_OPTION_URI_LOG_CALLBACK, http_uri, srv, MHD_OPTION_END);
 }
 
 int

@@ -195,7 +195,17 @@ ingest_classify(struct ingest *in, const char *raw, size_t len)
 			break;
 	}
 	if (in->token_fn) {
+		/* The address the message was delivered to comes first: for a
+		 * bounce sent to the token address it is the primary key; what
+		 * the classifier found in the returned message is the
+		 * fallback. */
+		GPtrArray *found = r->token_hints;
+
+		r->token_hints = g_ptr_array_new_with_free_func(g_free);
 		ingest_envelope_hints(msg, r);
+		for (guint i = 0; i < found->len; i++)
+			report_add_hint(r, found->pdata[i]);
+		g_ptr_array_free(found, TRUE);
 		ingest_resolve_token(in, r);
 	}
 	g_object_unref(msg);

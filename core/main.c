@@ -23,6 +23,10 @@ static const struct fbld_cmd fbld_cmds[] = {
 	{ "token", cmd_token,
 	  "mint or verify VERP tokens (for MTAs without a milter)" },
 	{ "reports", cmd_reports, "list the raw reports kept in the store" },
+	{ "accounts", cmd_accounts,
+	  "list accounts, show one, or pin an account's state" },
+	{ "report", cmd_report,
+	  "a summary of the last day for people (or --json)" },
 	{ "check-config", cmd_check_config,
 	  "read a configuration file and report every mistake" },
 };

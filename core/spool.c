@@ -85,9 +85,11 @@ spool_new_name(void)
 	for (char *p = host; *p; p++)
 		if (*p == '/' || *p == ',' || *p == ':')
 			*p = '_';
-	return g_strdup_printf("%013" G_GINT64_FORMAT ".%d_%d.%08x.%s",
+	/* Zero-padded so that names sort in arrival order. */
+	return g_strdup_printf("%013" G_GINT64_FORMAT ".%d_%010u.%08x.%s",
 			       g_get_real_time() / 1000, (int)getpid(),
-			       g_atomic_int_add(&seq, 1), g_random_int(), host);
+			       (unsigned)g_atomic_int_add(&seq, 1),
+			       g_random_int(), host);
 }
 
 static int

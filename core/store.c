@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -106,6 +107,17 @@ static const char *const store_migrations[] = {
 	" mailbox TEXT PRIMARY KEY,"
 	" uidvalidity INTEGER NOT NULL,"
 	" last_uid INTEGER NOT NULL);",
+	/* 2: actions: dead letters and the account of each outbox entry;
+	 * partial indexes so that neither delivered, dead nor digest rows
+	 * slow the search for due deliveries. */
+	"ALTER TABLE outbox ADD COLUMN dead_ms INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN account_id INTEGER;"
+	"CREATE INDEX outbox_pending ON outbox(next_ms) WHERE done_ms IS NULL"
+	" AND dead_ms IS NULL AND channel <> 'digest';"
+	"CREATE INDEX outbox_digest ON outbox(id) WHERE done_ms IS NULL"
+	" AND channel = 'digest';"
+	"CREATE INDEX outbox_account ON outbox(account_id, id);"
+	"CREATE INDEX state_history_ts ON state_history(ts_ms);",
 };
 
 /* store_hits_add(): rows of 15 parameters, 16 rows per statement. The
@@ -128,6 +140,10 @@ enum store_stmt {
 	S_ACCOUNT_FIND,
 	S_ACCOUNT_INSERT,
 	S_ACCOUNT_NAME,
+	S_ACCOUNT_STATE_GET,
+	S_ACCOUNT_STATE_SET,
+	S_ACCOUNT_OVERRIDE_SET,
+	S_HISTORY_INSERT,
 	S_SEND_RESERVE,
 	S_REPORT_FIND,
 	S_REPORT_INSERT,
@@ -135,6 +151,27 @@ enum store_stmt {
 	S_REPORT_COUNTS,
 	S_REPORT_LIST,
 	S_EVENT_INSERT,
+	S_ACT_OUTBOX_ADD,
+	S_ACT_OUTBOX_CLAIM,
+	S_ACT_OUTBOX_DONE,
+	S_ACT_OUTBOX_RETRY,
+	S_ACT_OUTBOX_DEAD,
+	S_ACT_OUTBOX_REQUEUE,
+	S_ACT_OUTBOX_NEXT,
+	S_ACT_OUTBOX_PURGE,
+	S_ACT_OUTBOX_DIGEST,
+	S_ACT_OUTBOX_LAST,
+	S_ACT_OUTBOX_LIST,
+	S_ACT_OUTBOX_STATS,
+	S_ACT_ACCOUNT_LIST,
+	S_ACT_COUNTS_SENDS,
+	S_ACT_COUNTS_EVENTS,
+	S_ACT_COUNTS_ALL_SENDS,
+	S_ACT_COUNTS_ALL_EVENTS,
+	S_ACT_HISTORY_LIST,
+	S_ACT_EVENT_LIST,
+	S_ACT_TOP,
+	S_ACT_OVERRIDE_SINCE,
 	S_TRACKING_HIT_INSERT,
 	S_TRACKING_HITS_INSERT,
 	S_TRACKING_RECLASSIFY,
@@ -154,6 +191,18 @@ static const char *const store_sql[S_NSTMT] = {
 	[S_ACCOUNT_INSERT] = "INSERT INTO accounts (name, created_ms) "
 			     "VALUES (?1, ?2)",
 	[S_ACCOUNT_NAME] = "SELECT name FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_STATE_GET] = "SELECT name, state, state_since_ms, "
+				"override_state, override_reason, "
+				"override_until_ms FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_STATE_SET] = "UPDATE accounts SET state = ?2, "
+				"state_since_ms = ?3 WHERE id = ?1",
+	[S_ACCOUNT_OVERRIDE_SET] = "UPDATE accounts SET override_state = ?2, "
+				   "override_reason = ?3, "
+				   "override_until_ms = ?4 WHERE id = ?1",
+	[S_HISTORY_INSERT] =
+		"INSERT INTO state_history (account_id, ts_ms, from_state, "
+		"to_state, source, reasons, sent) VALUES (?1, ?2, ?3, ?4, ?5, "
+		"?6, ?7)",
 	[S_SEND_RESERVE] = "INSERT INTO sends (account_id, created_ms) "
 			   "VALUES (?1, ?2)",
 	[S_REPORT_FIND] = "SELECT id FROM reports WHERE digest = ?1",
@@ -177,6 +226,101 @@ static const char *const store_sql[S_NSTMT] = {
 		"machine, verdict, detail, dedup) VALUES (?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 		"ON CONFLICT (dedup) DO NOTHING",
+#define STORE_OUTBOX_COLS                                                      \
+	"id, created_ms, channel, idem_key, payload, account_id, attempts, "   \
+	"next_ms, done_ms, dead_ms, last_error"
+	[S_ACT_OUTBOX_ADD] =
+		"INSERT INTO outbox (created_ms, channel, idem_key, payload, "
+		"next_ms, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (idem_key) DO NOTHING",
+	/* The terms repeat those of the partial indexes word for word: SQLite
+	 * can use a partial index only then (and without ANALYZE statistics
+	 * it would pick outbox_due, which also holds dead letters). */
+	[S_ACT_OUTBOX_CLAIM] =
+		"UPDATE outbox SET attempts = attempts + 1, next_ms = ?1 + ?2 "
+		"WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending "
+		"WHERE done_ms IS NULL "
+		"AND dead_ms IS NULL AND channel <> 'digest' AND next_ms <= ?1 "
+		"ORDER BY next_ms LIMIT ?3) RETURNING " STORE_OUTBOX_COLS,
+	[S_ACT_OUTBOX_DONE] = "UPDATE outbox SET done_ms = ?2 WHERE id = ?1",
+	[S_ACT_OUTBOX_RETRY] = "UPDATE outbox SET next_ms = ?2, "
+			       "last_error = ?3 WHERE id = ?1",
+	[S_ACT_OUTBOX_DEAD] = "UPDATE outbox SET dead_ms = ?2, "
+			      "last_error = ?3 WHERE id = ?1",
+	[S_ACT_OUTBOX_REQUEUE] =
+		"UPDATE outbox SET dead_ms = NULL, attempts = 0, next_ms = ?2 "
+		"WHERE id = ?1 AND dead_ms IS NOT NULL AND done_ms IS NULL",
+	[S_ACT_OUTBOX_NEXT] = "SELECT min(next_ms) FROM outbox INDEXED BY "
+			      "outbox_pending WHERE done_ms IS NULL AND "
+			      "dead_ms IS NULL AND channel <> 'digest'",
+	[S_ACT_OUTBOX_PURGE] = "DELETE FROM outbox WHERE done_ms < ?1",
+	[S_ACT_OUTBOX_DIGEST] = "SELECT " STORE_OUTBOX_COLS " FROM outbox "
+				"INDEXED BY outbox_digest WHERE done_ms IS "
+				"NULL AND channel = 'digest' "
+				"ORDER BY id LIMIT ?1",
+	[S_ACT_OUTBOX_LAST] = "SELECT max(created_ms) FROM outbox WHERE "
+			      "channel = ?1",
+	[S_ACT_OUTBOX_LIST] =
+		"SELECT " STORE_OUTBOX_COLS " FROM outbox WHERE (?1 IS NULL "
+		"OR (?1 = 'pending' AND done_ms IS NULL AND dead_ms IS NULL) "
+		"OR (?1 = 'done' AND done_ms IS NOT NULL) "
+		"OR (?1 = 'dead' AND dead_ms IS NOT NULL)) "
+		"AND (?2 < 0 OR account_id = ?2) AND (?3 <= 0 OR id < ?3) "
+		"ORDER BY id DESC LIMIT ?4",
+	[S_ACT_OUTBOX_STATS] =
+		"SELECT channel, "
+		"count(*) FILTER (WHERE done_ms IS NULL AND dead_ms IS NULL), "
+		"count(*) FILTER (WHERE done_ms >= ?1), "
+		"count(*) FILTER (WHERE dead_ms IS NOT NULL) "
+		"FROM outbox GROUP BY channel ORDER BY channel",
+	[S_ACT_ACCOUNT_LIST] =
+		"SELECT id, name, state, state_since_ms, override_state, "
+		"override_reason, override_until_ms FROM (SELECT *, CASE WHEN "
+		"override_state IS NOT NULL AND (coalesce(override_until_ms, "
+		"0) "
+		"= 0 OR override_until_ms > ?1) THEN override_state ELSE state "
+		"END AS eff FROM accounts) WHERE ?2 IS NULL OR eff = ?2 OR "
+		"(?2 = 'not-ok' AND eff <> 'ok') ORDER BY CASE eff WHEN "
+		"'block' "
+		"THEN 0 WHEN 'throttle' THEN 1 WHEN 'watch' THEN 2 ELSE 3 END, "
+		"name LIMIT ?3 OFFSET ?4",
+	/* Rows, not GROUP BY: summing in C spares SQLite a sort. */
+	[S_ACT_COUNTS_SENDS] = "SELECT created_ms, rcpt_count, NULL, NULL, -1 "
+			       "FROM sends WHERE account_id = ?1 AND "
+			       "created_ms >= ?2 AND created_ms < ?3",
+	[S_ACT_COUNTS_EVENTS] = "SELECT ts_ms, 0, type, class, machine FROM "
+				"events WHERE account_id = ?1 AND ts_ms >= ?2 "
+				"AND ts_ms < ?3",
+	[S_ACT_COUNTS_ALL_SENDS] = "SELECT created_ms, rcpt_count, NULL, NULL, "
+				   "-1 FROM sends WHERE created_ms >= ?2 AND "
+				   "created_ms < ?3",
+	[S_ACT_COUNTS_ALL_EVENTS] = "SELECT ts_ms, 0, type, class, machine "
+				    "FROM events WHERE ts_ms >= ?2 AND ts_ms < "
+				    "?3",
+	[S_ACT_HISTORY_LIST] =
+		"SELECT h.id, h.account_id, a.name, h.ts_ms, h.from_state, "
+		"h.to_state, h.source, h.reasons, h.sent FROM state_history h "
+		"JOIN accounts a ON a.id = h.account_id WHERE (?1 < 0 OR "
+		"h.account_id = ?1) AND h.ts_ms >= ?2 AND h.ts_ms < ?3 "
+		"ORDER BY h.ts_ms DESC, h.id DESC LIMIT ?4",
+	[S_ACT_EVENT_LIST] =
+		"SELECT id, ts_ms, type, account_id, send_id, report_id, "
+		"recipient, reason, class, status, diagnostic, machine, "
+		"verdict, detail, dedup FROM events WHERE account_id = ?1 AND "
+		"(?2 <= 0 OR (ts_ms, id) < (SELECT ts_ms, id FROM events "
+		"WHERE id = ?2)) ORDER BY ts_ms DESC, id DESC LIMIT ?3",
+	[S_ACT_TOP] =
+		"SELECT e.account_id, a.name, "
+		"count(*) FILTER (WHERE e.type = 'complaint') AS c, "
+		"count(*) FILTER (WHERE e.type = 'bounce' AND e.class = "
+		"'hard') "
+		"AS h FROM events e JOIN accounts a ON a.id = e.account_id "
+		"WHERE e.ts_ms >= ?1 AND e.ts_ms < ?2 AND e.type IN "
+		"('complaint', 'bounce') GROUP BY e.account_id HAVING c + h > "
+		"0 "
+		"ORDER BY c + h DESC, a.name LIMIT ?3",
+	[S_ACT_OVERRIDE_SINCE] = "SELECT max(ts_ms) FROM state_history WHERE "
+				 "account_id = ?1 AND source = 'operator'",
 	[S_TRACKING_HIT_INSERT] =
 		STORE_HIT_INSERT STORE_HIT_ROW STORE_HIT_CONFLICT,
 	[S_TRACKING_HITS_INSERT] = STORE_HIT_INSERT STORE_HIT_ROW4
@@ -531,6 +675,161 @@ store_account_name(struct store *st, uint32_t id, char **name, GError **error)
 	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "account");
 }
 
+/* ---- account states --------------------------------------------------- */
+
+void
+store_account_state_clear(struct store_account_state *s)
+{
+	g_clear_pointer(&s->name, g_free);
+	g_clear_pointer(&s->state, g_free);
+	g_clear_pointer(&s->override_state, g_free);
+	g_clear_pointer(&s->override_reason, g_free);
+	s->effective = NULL;
+}
+
+static char *
+store_col_dup(sqlite3_stmt *s, int i)
+{
+	return g_strdup((const char *)sqlite3_column_text(s, i));
+}
+
+int
+store_account_state_get(struct store *st, uint32_t id, int64_t now_ms,
+			struct store_account_state *out, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACCOUNT_STATE_GET, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? 1
+					 : store_fail(st, error, rc, "state");
+	}
+	memset(out, 0, sizeof(*out));
+	out->name = store_col_dup(s, 0);
+	out->state = store_col_dup(s, 1);
+	out->since_ms = sqlite3_column_int64(s, 2);
+	out->override_state = store_col_dup(s, 3);
+	out->override_reason = store_col_dup(s, 4);
+	out->override_until_ms = sqlite3_column_int64(s, 5);
+	sqlite3_reset(s);
+	out->effective = out->state;
+	if (out->override_state &&
+	    (out->override_until_ms == 0 || out->override_until_ms > now_ms))
+		out->effective = out->override_state;
+	return 0;
+}
+
+static int
+store_history_add(struct store *st, uint32_t id, int64_t ts_ms,
+		  const char *from, const char *to, const char *source,
+		  const char *reasons_json, int64_t sent, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_HISTORY_INSERT, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, ts_ms);
+	store_bind_text(s, 3, from);
+	store_bind_text(s, 4, to);
+	store_bind_text(s, 5, source);
+	store_bind_text(s, 6, reasons_json ? reasons_json : "[]");
+	store_bind_id(s, 7, sent);
+	return store_exec_stmt(st, s, error);
+}
+
+int
+store_account_set_state(struct store *st, uint32_t id, int64_t ts_ms,
+			const char *to, const char *source,
+			const char *reasons_json, int64_t sent, GError **error)
+{
+	struct store_account_state cur;
+	sqlite3_stmt *s;
+	int r = store_account_state_get(st, id, ts_ms, &cur, error);
+
+	if (r != 0) {
+		if (r > 0)
+			g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
+				    "store: no account %u", id);
+		return -1;
+	}
+	if (strcmp(cur.state, to) == 0) {
+		store_account_state_clear(&cur);
+		return 0;
+	}
+	s = store_stmt(st, S_ACCOUNT_STATE_SET, error);
+	r = -1;
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		store_bind_text(s, 2, to);
+		sqlite3_bind_int64(s, 3, ts_ms);
+		if (store_exec_stmt(st, s, error) == 0)
+			r = store_history_add(st, id, ts_ms, cur.state, to,
+					      source, reasons_json, sent,
+					      error);
+	}
+	store_account_state_clear(&cur);
+	return r;
+}
+
+int
+store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
+		       const char *state, const char *reason, int64_t until_ms,
+		       GError **error)
+{
+	struct store_account_state cur;
+	sqlite3_stmt *s;
+	char *reasons;
+	JsonArray *arr;
+	JsonNode *node;
+	int r = store_account_state_get(st, id, ts_ms, &cur, error);
+
+	if (r != 0) {
+		if (r > 0)
+			g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
+				    "store: no account %u", id);
+		return -1;
+	}
+	s = store_stmt(st, S_ACCOUNT_OVERRIDE_SET, error);
+	if (!s) {
+		store_account_state_clear(&cur);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, state);
+	store_bind_text(s, 3, state ? reason : NULL);
+	sqlite3_bind_int64(s, 4, state ? until_ms : 0);
+	if (store_exec_stmt(st, s, error) < 0) {
+		store_account_state_clear(&cur);
+		return -1;
+	}
+	/* Pinning the same state again with the same words (a new expiry,
+	 * say) changes nothing a reader of the history cares about. */
+	if (g_strcmp0(state ? state : cur.state, cur.effective) == 0 &&
+	    g_strcmp0(state ? reason : NULL, cur.override_reason) == 0) {
+		store_account_state_clear(&cur);
+		return 0;
+	}
+	arr = json_array_new();
+	json_array_add_string_element(arr,
+				      reason ? reason : "operator override");
+	node = json_node_init_array(json_node_alloc(), arr);
+	reasons = json_to_string(node, FALSE);
+	r = store_history_add(st, id, ts_ms, cur.effective,
+			      state ? state : cur.state, "operator", reasons,
+			      -1, error);
+	g_free(reasons);
+	json_node_unref(node);
+	json_array_unref(arr);
+	store_account_state_clear(&cur);
+	return r;
+}
+
 /* ---- sends ------------------------------------------------------------- */
 
 int
@@ -740,6 +1039,500 @@ store_query(struct store *st, const char *sql,
 	g_free(cols);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, sql);
+}
+
+/* ---- actions: alert outbox, listings and summaries ---------------------- */
+
+void
+store_outbox_row_free(struct store_outbox_row *r)
+{
+	if (!r)
+		return;
+	g_free(r->channel);
+	g_free(r->idem_key);
+	g_free(r->payload);
+	g_free(r->last_error);
+	g_free(r);
+}
+
+static int64_t
+store_col_ms(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL
+		       ? 0
+		       : sqlite3_column_int64(s, i);
+}
+
+/* A row of STORE_OUTBOX_COLS. */
+static struct store_outbox_row *
+store_outbox_row(sqlite3_stmt *s)
+{
+	struct store_outbox_row *r = g_new0(struct store_outbox_row, 1);
+
+	r->id = sqlite3_column_int64(s, 0);
+	r->created_ms = sqlite3_column_int64(s, 1);
+	r->channel = store_col_dup(s, 2);
+	r->idem_key = store_col_dup(s, 3);
+	r->payload = store_col_dup(s, 4);
+	r->account = store_col_id(s, 5);
+	r->attempts = sqlite3_column_int(s, 6);
+	r->next_ms = sqlite3_column_int64(s, 7);
+	r->done_ms = store_col_ms(s, 8);
+	r->dead_ms = store_col_ms(s, 9);
+	r->last_error = store_col_dup(s, 10);
+	return r;
+}
+
+/* Steps s to the end, collecting rows of STORE_OUTBOX_COLS. */
+static GPtrArray *
+store_outbox_rows(struct store *st, sqlite3_stmt *s, GError **error)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_outbox_row_free);
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		g_ptr_array_add(rows, store_outbox_row(s));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(rows);
+		store_fail(st, error, rc, "outbox");
+		return NULL;
+	}
+	return rows;
+}
+
+int
+store_outbox_add(struct store *st, const struct store_outbox_item *it, int *dup,
+		 GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_ADD, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, it->created_ms);
+	store_bind_text(s, 2, it->channel);
+	store_bind_text(s, 3, it->idem_key);
+	store_bind_text(s, 4, it->payload);
+	sqlite3_bind_int64(s, 5, it->next_ms);
+	store_bind_id(s, 6, it->account);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	if (dup)
+		*dup = sqlite3_changes(st->db) == 0;
+	return 0;
+}
+
+GPtrArray *
+store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms,
+		   int limit, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_CLAIM, error);
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, lease_ms);
+	sqlite3_bind_int(s, 3, limit);
+	return store_outbox_rows(st, s, error);
+}
+
+/* Runs one of the outbox updates keyed by id. */
+static int
+store_outbox_update(struct store *st, enum store_stmt id_stmt, int64_t id,
+		    int64_t ms, const char *why, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, id_stmt, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, ms);
+	if (why)
+		store_bind_text(s, 3, why);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int
+store_outbox_done(struct store *st, int64_t id, int64_t now_ms, GError **error)
+{
+	return store_outbox_update(st, S_ACT_OUTBOX_DONE, id, now_ms, NULL,
+				   error) < 0
+		       ? -1
+		       : 0;
+}
+
+int
+store_outbox_retry(struct store *st, int64_t id, int64_t next_ms,
+		   const char *why, GError **error)
+{
+	return store_outbox_update(st, S_ACT_OUTBOX_RETRY, id, next_ms,
+				   why ? why : "failed", error) < 0
+		       ? -1
+		       : 0;
+}
+
+int
+store_outbox_dead(struct store *st, int64_t id, int64_t now_ms, const char *why,
+		  GError **error)
+{
+	return store_outbox_update(st, S_ACT_OUTBOX_DEAD, id, now_ms,
+				   why ? why : "failed", error) < 0
+		       ? -1
+		       : 0;
+}
+
+int
+store_outbox_requeue(struct store *st, int64_t id, int64_t now_ms,
+		     GError **error)
+{
+	return store_outbox_update(st, S_ACT_OUTBOX_REQUEUE, id, now_ms, NULL,
+				   error);
+}
+
+/* A single integer that may be NULL: 0 with *out set, 1 for NULL. */
+static int
+store_one_int(struct store *st, sqlite3_stmt *s, int64_t *out, GError **error)
+{
+	int rc = sqlite3_step(s);
+	int null = rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL;
+
+	if (rc == SQLITE_ROW && !null)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, error, rc, sqlite3_sql(s));
+	return null ? 1 : 0;
+}
+
+int
+store_outbox_next_due(struct store *st, int64_t *next_ms, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_NEXT, error);
+
+	return s ? store_one_int(st, s, next_ms, error) : -1;
+}
+
+int64_t
+store_outbox_purge(struct store *st, int64_t before_ms, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_PURGE, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, before_ms);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+GPtrArray *
+store_outbox_digest_items(struct store *st, int limit, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_DIGEST, error);
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int(s, 1, limit);
+	return store_outbox_rows(st, s, error);
+}
+
+int
+store_outbox_last(struct store *st, const char *channel, int64_t *created_ms,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_LAST, error);
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, channel);
+	return store_one_int(st, s, created_ms, error);
+}
+
+GPtrArray *
+store_outbox_list(struct store *st, const char *status, int64_t account,
+		  int64_t before_id, int limit, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_LIST, error);
+
+	if (!s)
+		return NULL;
+	store_bind_text(s, 1, status);
+	sqlite3_bind_int64(s, 2, account);
+	sqlite3_bind_int64(s, 3, before_id);
+	sqlite3_bind_int(s, 4, limit);
+	return store_outbox_rows(st, s, error);
+}
+
+static void
+store_outbox_stat_free(gpointer p)
+{
+	struct store_outbox_stat *o = p;
+
+	g_free(o->channel);
+	g_free(o);
+}
+
+GPtrArray *
+store_outbox_stats(struct store *st, int64_t since_ms, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OUTBOX_STATS, error);
+	GPtrArray *out;
+	int rc;
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, since_ms);
+	out = g_ptr_array_new_with_free_func(store_outbox_stat_free);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_outbox_stat *o =
+			g_new0(struct store_outbox_stat, 1);
+
+		o->channel = store_col_dup(s, 0);
+		o->pending = sqlite3_column_int64(s, 1);
+		o->done = sqlite3_column_int64(s, 2);
+		o->dead = sqlite3_column_int64(s, 3);
+		g_ptr_array_add(out, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(out);
+		store_fail(st, error, rc, "outbox stats");
+		return NULL;
+	}
+	return out;
+}
+
+int
+store_account_list(struct store *st, int64_t now_ms, const char *state,
+		   int limit, int offset,
+		   void (*fn)(void *ud, uint32_t id,
+			      const struct store_account_state *s),
+		   void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_ACCOUNT_LIST, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	store_bind_text(s, 2, state);
+	sqlite3_bind_int(s, 3, limit);
+	sqlite3_bind_int(s, 4, offset);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_account_state a = {
+			.name = (char *)sqlite3_column_text(s, 1),
+			.state = (char *)sqlite3_column_text(s, 2),
+			.since_ms = sqlite3_column_int64(s, 3),
+			.override_state = (char *)sqlite3_column_text(s, 4),
+			.override_reason = (char *)sqlite3_column_text(s, 5),
+			.override_until_ms = store_col_ms(s, 6),
+		};
+
+		a.effective = a.state;
+		if (a.override_state &&
+		    (a.override_until_ms == 0 || a.override_until_ms > now_ms))
+			a.effective = a.override_state;
+		fn(ud, (uint32_t)sqlite3_column_int64(s, 0), &a);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "accounts");
+}
+
+/* Adds n rows of one kind to c; machine -1 marks the sends. */
+static void
+store_counts_add(struct store_counts *c, const char *type, const char *klass,
+		 int machine, int64_t n, int64_t rcpts)
+{
+	if (machine < 0) {
+		c->sent += n;
+		c->recipients += rcpts;
+	} else if (!type)
+		c->other += n;
+	else if (strcmp(type, "bounce") == 0)
+		*(klass && strcmp(klass, "hard") == 0 ? &c->bounce_hard
+						      : &c->bounce_soft) += n;
+	else if (strcmp(type, "delay") == 0)
+		c->delays += n;
+	else if (strcmp(type, "complaint") == 0)
+		c->complaints += n;
+	else if (strcmp(type, "unsubscribe") == 0)
+		c->unsubscribes += n;
+	else if (strcmp(type, "open") == 0)
+		*(machine ? &c->opens_machine : &c->opens) += n;
+	else if (strcmp(type, "click") == 0)
+		*(machine ? &c->clicks_machine : &c->clicks) += n;
+	else
+		c->other += n;
+}
+
+/* Adds the rows of one counting statement to the windows they fall in:
+ * columns ts, recipients, type, class, machine (-1 for a send). */
+static int
+store_counts_scan(struct store *st, enum store_stmt id, int64_t account,
+		  int64_t until_ms, const int64_t *windows_ms, int n,
+		  struct store_counts *out, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, id, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, until_ms - windows_ms[n - 1]);
+	sqlite3_bind_int64(s, 3, until_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t age = until_ms - sqlite3_column_int64(s, 0);
+		int i = 0;
+
+		while (age > windows_ms[i])
+			i++;
+		/* A row counts in its window and every longer one. */
+		for (; i < n; i++)
+			store_counts_add(
+				&out[i],
+				(const char *)sqlite3_column_text(s, 2),
+				(const char *)sqlite3_column_text(s, 3),
+				sqlite3_column_int(s, 4), 1,
+				sqlite3_column_int64(s, 1));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "counts");
+}
+
+int
+store_counts_windows(struct store *st, int64_t account, int64_t until_ms,
+		     const int64_t *windows_ms, int n, struct store_counts *out,
+		     GError **error)
+{
+	int one = account >= 0;
+
+	g_return_val_if_fail(n >= 1 && n <= STORE_COUNTS_WINDOWS, -1);
+	memset(out, 0, sizeof(*out) * (size_t)n);
+	if (store_counts_scan(st,
+			      one ? S_ACT_COUNTS_SENDS : S_ACT_COUNTS_ALL_SENDS,
+			      account, until_ms, windows_ms, n, out, error) < 0)
+		return -1;
+	return store_counts_scan(
+		st, one ? S_ACT_COUNTS_EVENTS : S_ACT_COUNTS_ALL_EVENTS,
+		account, until_ms, windows_ms, n, out, error);
+}
+
+int
+store_counts(struct store *st, int64_t account, int64_t since_ms,
+	     int64_t until_ms, struct store_counts *out, GError **error)
+{
+	int64_t w = until_ms - since_ms;
+
+	return store_counts_windows(st, account, until_ms, &w, 1, out, error);
+}
+
+int
+store_history_list(struct store *st, int64_t account, int64_t since_ms,
+		   int64_t until_ms, int limit,
+		   void (*fn)(void *ud, const struct store_history_row *r),
+		   void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_HISTORY_LIST, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, since_ms);
+	sqlite3_bind_int64(s, 3, until_ms);
+	sqlite3_bind_int(s, 4, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_history_row r = {
+			.id = sqlite3_column_int64(s, 0),
+			.account = (uint32_t)sqlite3_column_int64(s, 1),
+			.account_name = (const char *)sqlite3_column_text(s, 2),
+			.ts_ms = sqlite3_column_int64(s, 3),
+			.from = (const char *)sqlite3_column_text(s, 4),
+			.to = (const char *)sqlite3_column_text(s, 5),
+			.source = (const char *)sqlite3_column_text(s, 6),
+			.reasons_json = (const char *)sqlite3_column_text(s, 7),
+			.sent = store_col_id(s, 8),
+		};
+		fn(ud, &r);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "history");
+}
+
+int
+store_event_list(struct store *st, uint32_t account, int64_t before_id,
+		 int limit,
+		 void (*fn)(void *ud, int64_t id, const struct store_event *ev),
+		 void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_EVENT_LIST, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, before_id);
+	sqlite3_bind_int(s, 3, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_event ev = {
+			.ts_ms = sqlite3_column_int64(s, 1),
+			.type = (const char *)sqlite3_column_text(s, 2),
+			.account = store_col_id(s, 3),
+			.send = store_col_id(s, 4),
+			.report = store_col_id(s, 5),
+			.recipient = (const char *)sqlite3_column_text(s, 6),
+			.reason = (const char *)sqlite3_column_text(s, 7),
+			.klass = (const char *)sqlite3_column_text(s, 8),
+			.status = (const char *)sqlite3_column_text(s, 9),
+			.diagnostic = (const char *)sqlite3_column_text(s, 10),
+			.machine = sqlite3_column_int(s, 11),
+			.verdict = (const char *)sqlite3_column_text(s, 12),
+			.detail = (const char *)sqlite3_column_text(s, 13),
+			.dedup = (const char *)sqlite3_column_text(s, 14),
+		};
+		fn(ud, sqlite3_column_int64(s, 0), &ev);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "events");
+}
+
+int
+store_top_accounts(struct store *st, int64_t since_ms, int64_t until_ms,
+		   int limit,
+		   void (*fn)(void *ud, uint32_t id, const char *name,
+			      int64_t complaints, int64_t bounce_hard),
+		   void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_TOP, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since_ms);
+	sqlite3_bind_int64(s, 2, until_ms);
+	sqlite3_bind_int(s, 3, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ud, (uint32_t)sqlite3_column_int64(s, 0),
+		   (const char *)sqlite3_column_text(s, 1),
+		   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0
+				 : store_fail(st, error, rc, "top accounts");
+}
+
+int
+store_account_override_since(struct store *st, uint32_t id, int64_t *ts_ms,
+			     GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ACT_OVERRIDE_SINCE, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return store_one_int(st, s, ts_ms, error);
 }
 
 /* ---- tracking ---------------------------------------------------------- */

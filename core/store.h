@@ -72,6 +72,41 @@ int store_account_name(struct store *st, uint32_t id, char **name,
 int store_account_find(struct store *st, const char *name, uint32_t *id,
 		       GError **error);
 
+/*
+ * Account states: ok, watch, throttle, block. The scored state (written by
+ * scoring) and an operator override (pinned with a reason, until an
+ * expiry or forever when until_ms is 0) are kept apart; the effective
+ * state is the override while it lasts, else the scored state. Every
+ * change of either is a state_history row (source scoring, operator,
+ * expiry) with its reasons as a JSON array of sentences.
+ */
+struct store_account_state {
+	char *name;
+	char *state; /* scored */
+	int64_t since_ms;
+	char *override_state; /* NULL: none */
+	char *override_reason;
+	int64_t override_until_ms; /* 0: no expiry */
+	const char *effective;	   /* points at state or override_state */
+};
+
+void store_account_state_clear(struct store_account_state *s);
+/* 0 found, 1 no such account (s untouched), -1 error. An override past
+ * its expiry at now_ms is not effective. */
+int store_account_state_get(struct store *st, uint32_t id, int64_t now_ms,
+			    struct store_account_state *s, GError **error);
+/* Sets the scored state and records the transition (from the previous
+ * scored state); a no-op when unchanged. */
+int store_account_set_state(struct store *st, uint32_t id, int64_t ts_ms,
+			    const char *to, const char *source,
+			    const char *reasons_json, int64_t sent,
+			    GError **error);
+/* Pins (state not NULL) or clears (state NULL) the operator override and
+ * records it in the history with the reason. */
+int store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
+			   const char *state, const char *reason,
+			   int64_t until_ms, GError **error);
+
 /* ---- sends ------------------------------------------------------------- */
 
 /* A new message serial: the send's row id, reserved with its account. */
@@ -162,6 +197,169 @@ int store_event_add(struct store *st, const struct store_event *ev, int *dup,
 int store_query(struct store *st, const char *sql,
 		void (*row)(void *ud, int ncol, const char *const *cols),
 		void *ud, GError **error);
+
+/* ---- actions: alert outbox, listings and summaries ---------------------- */
+
+/*
+ * The alert outbox: one row per thing to deliver (a webhook POST, a mail),
+ * written in the transaction of the change it announces, so it is never
+ * lost and never sent for a change that rolled back. idem_key is unique:
+ * adding a key twice keeps the first row. Channel "digest" rows are not
+ * delivered one by one: the digest job gathers them into one mail.
+ *
+ * A row is pending (done_ms and dead_ms 0), delivered (done_ms set) or dead
+ * (dead_ms set: given up after its last attempt, kept for the operator).
+ * Claiming a row counts the attempt and leases it (next_ms moves lease_ms
+ * ahead), so a delivery cut short by a crash is retried once the lease
+ * runs out: at-least-once delivery.
+ */
+struct store_outbox_row {
+	int64_t id;
+	int64_t created_ms;
+	char *channel; /* webhook:NAME, email:digest, email:alert, digest */
+	char *idem_key;
+	char *payload;
+	int64_t account; /* -1: none */
+	int attempts;
+	int64_t next_ms;
+	int64_t done_ms; /* 0: not delivered */
+	int64_t dead_ms; /* 0: not given up */
+	char *last_error;
+};
+
+void store_outbox_row_free(struct store_outbox_row *r);
+
+struct store_outbox_item {
+	const char *channel;
+	const char *idem_key;
+	const char *payload;
+	int64_t account; /* -1: none */
+	int64_t created_ms;
+	int64_t next_ms; /* first attempt */
+};
+
+/* Adds an entry; *dup (may be NULL) is 1 when the key existed. */
+int store_outbox_add(struct store *st, const struct store_outbox_item *it,
+		     int *dup, GError **error);
+/* Claims up to limit due entries (not digest items), oldest due first:
+ * their attempts count this one and they are leased until now_ms +
+ * lease_ms. Returns struct store_outbox_row * (the array frees them). */
+GPtrArray *store_outbox_claim(struct store *st, int64_t now_ms,
+			      int64_t lease_ms, int limit, GError **error);
+int store_outbox_done(struct store *st, int64_t id, int64_t now_ms,
+		      GError **error);
+/* A failed attempt: due again at next_ms. */
+int store_outbox_retry(struct store *st, int64_t id, int64_t next_ms,
+		       const char *why, GError **error);
+/* Gives up on an entry (dead letter). */
+int store_outbox_dead(struct store *st, int64_t id, int64_t now_ms,
+		      const char *why, GError **error);
+/* Makes a dead entry pending again with no attempts: 0 done, 1 when id is
+ * not a dead entry. */
+int store_outbox_requeue(struct store *st, int64_t id, int64_t now_ms,
+			 GError **error);
+/* When the next pending delivery is due: 0, or 1 when none is pending. */
+int store_outbox_next_due(struct store *st, int64_t *next_ms, GError **error);
+/* Deletes entries delivered before before_ms; returns how many, or -1. */
+int64_t store_outbox_purge(struct store *st, int64_t before_ms, GError **error);
+/* Pending digest items, oldest first (struct store_outbox_row *). */
+GPtrArray *store_outbox_digest_items(struct store *st, int limit,
+				     GError **error);
+/* The creation time of the newest entry of channel: 0, or 1 when none. */
+int store_outbox_last(struct store *st, const char *channel,
+		      int64_t *created_ms, GError **error);
+/* Entries newest first: status NULL (all), "pending", "done" or "dead";
+ * account -1 for any; before_id > 0 pages on. */
+GPtrArray *store_outbox_list(struct store *st, const char *status,
+			     int64_t account, int64_t before_id, int limit,
+			     GError **error);
+
+struct store_outbox_stat {
+	char *channel;
+	int64_t pending;
+	int64_t done; /* delivered since the time asked for */
+	int64_t dead;
+};
+
+/* Per channel, in channel order (struct store_outbox_stat *, freed by the
+ * array). */
+GPtrArray *store_outbox_stats(struct store *st, int64_t since_ms,
+			      GError **error);
+
+/* Accounts by effective state at now_ms: state NULL for all, a state name,
+ * or "not-ok"; most severe first, then by name. fn's row lives for the
+ * call. */
+int store_account_list(struct store *st, int64_t now_ms, const char *state,
+		       int limit, int offset,
+		       void (*fn)(void *ud, uint32_t id,
+				  const struct store_account_state *s),
+		       void *ud, GError **error);
+
+/* When an operator last changed the account's override: 0, or 1 when
+ * never. */
+int store_account_override_since(struct store *st, uint32_t id, int64_t *ts_ms,
+				 GError **error);
+
+/* What an account (or every account) sent and got back in [since, until):
+ * sends from the sends table, everything else from events. */
+struct store_counts {
+	int64_t sent;	    /* messages */
+	int64_t recipients; /* recipients of those messages */
+	int64_t bounce_hard;
+	int64_t bounce_soft; /* any bounce not classed hard */
+	int64_t delays;
+	int64_t complaints;
+	int64_t unsubscribes;
+	int64_t opens; /* human (not machine) opens */
+	int64_t opens_machine;
+	int64_t clicks;
+	int64_t clicks_machine;
+	int64_t other;
+};
+
+/* account -1: every account. */
+int store_counts(struct store *st, int64_t account, int64_t since_ms,
+		 int64_t until_ms, struct store_counts *out, GError **error);
+/* The same for n windows ending at until_ms in one scan: windows_ms in
+ * increasing order, out[i] for windows_ms[i]. */
+#define STORE_COUNTS_WINDOWS 4
+int store_counts_windows(struct store *st, int64_t account, int64_t until_ms,
+			 const int64_t *windows_ms, int n,
+			 struct store_counts *out, GError **error);
+
+struct store_history_row {
+	int64_t id;
+	uint32_t account;
+	const char *account_name;
+	int64_t ts_ms;
+	const char *from;
+	const char *to;
+	const char *source;
+	const char *reasons_json; /* JSON array of sentences */
+	int64_t sent;		  /* -1: unknown */
+};
+
+/* State changes in [since, until), newest first; account -1 for all. */
+int store_history_list(struct store *st, int64_t account, int64_t since_ms,
+		       int64_t until_ms, int limit,
+		       void (*fn)(void *ud, const struct store_history_row *r),
+		       void *ud, GError **error);
+
+/* An account's events, newest first; before_id > 0 continues after that
+ * event. ev's strings live for the call. */
+int store_event_list(struct store *st, uint32_t account, int64_t before_id,
+		     int limit,
+		     void (*fn)(void *ud, int64_t id,
+				const struct store_event *ev),
+		     void *ud, GError **error);
+
+/* The accounts with the most complaints plus hard bounces in [since,
+ * until), most first. */
+int store_top_accounts(struct store *st, int64_t since_ms, int64_t until_ms,
+		       int limit,
+		       void (*fn)(void *ud, uint32_t id, const char *name,
+				  int64_t complaints, int64_t bounce_hard),
+		       void *ud, GError **error);
 
 /* ---- tracking ---------------------------------------------------------- */
 

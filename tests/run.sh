@@ -5,7 +5,8 @@
 #
 # Integration scripts (tests/integration/*.sh) get FBLD (the binary),
 # BUILD, TOP and TESTS_TMP in the environment, exit 0 to pass, 77 to skip
-# (a peer that cannot run here), anything else to fail.
+# (a peer that cannot run here), anything else to fail. Lines a test prints
+# starting with "report: " are shown even when it passes (measurements).
 set -u
 BUILD=${1:?usage: tests/run.sh BUILD_DIR [PATTERN]}
 PATTERN=${2:-}
@@ -33,7 +34,8 @@ run() { # name, command...
 	rc=$?
 	secs=$(($(date +%s) - start))
 	case $rc in
-	0) pass=$((pass + 1)); echo "PASS $name (${secs}s)" ;;
+	0) pass=$((pass + 1)); echo "PASS $name (${secs}s)"
+	   grep '^report: ' "$log" | sed 's/^/    /' ;;
 	77) skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$log")" ;;
 	*) fail=$((fail + 1)); failed="$failed $name"
 	   echo "FAIL $name (exit $rc, ${secs}s)"; sed 's/^/    /' "$log" | tail -n 80 ;;

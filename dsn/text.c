@@ -1,0 +1,507 @@
+/* dsn/text: small string tools for bounce text; see dsn_int.h. */
+#include <string.h>
+
+#include "dsn/dsn_int.h"
+
+const char *
+dsn_find(const char *hay, size_t len, const char *needle)
+{
+	return memmem(hay, len, needle, strlen(needle));
+}
+
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+
+char *
+dsn_lower(const char *s, size_t len)
+{
+	char *out = g_malloc(len + 1);
+
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)LOWER(s[i]);
+	out[len] = '\0';
+	return out;
+}
+
+const char *
+dsn_casefind(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	char first;
+
+	if (n == 0)
+		return hay;
+	first = needle[0];
+	for (size_t i = 0; i + n <= len; i++) {
+		size_t k = 1;
+
+		if (LOWER(hay[i]) != first)
+			continue;
+		while (k < n && LOWER(hay[i + k]) == needle[k])
+			k++;
+		if (k == n)
+			return hay + i;
+	}
+	return NULL;
+}
+
+/*
+ * A quick "certainly not" before memmem: the set of character trigrams of
+ * a text, hashed into a bitmap once; a needle whose first or last trigram
+ * is absent cannot occur. Most phrases and markers are ruled out by two
+ * bit tests.
+ */
+static unsigned
+tri_hash(const unsigned char *s)
+{
+	return (((unsigned)s[0] << 10) ^ ((unsigned)s[1] << 5) ^ s[2]) &
+	       (DSN_TRI_BITS - 1);
+}
+
+static int
+tri_has(const struct dsn_tri *t, const char *s)
+{
+	unsigned h = tri_hash((const unsigned char *)s);
+
+	return (t->bits[h / 64] >> (h % 64)) & 1;
+}
+
+void
+dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i + 3 <= len; i++) {
+		unsigned h = tri_hash((const unsigned char *)lc + i);
+
+		t->bits[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
+	}
+}
+
+int
+dsn_tri_may(const struct dsn_tri *t, const char *needle)
+{
+	size_t n;
+
+	if (!t || !needle[0] || !needle[1] || !needle[2] ||
+	    needle[1] == '\x1f' || needle[2] == '\x1f')
+		return 1;
+	if (!tri_has(t, needle))
+		return 0;
+	n = strcspn(needle, "\x1f");
+	return tri_has(t, needle + n - 3);
+}
+
+int
+dsn_starts(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && g_ascii_strncasecmp(s, prefix, n) == 0;
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+static int
+addr_local_char(unsigned char c)
+{
+	return g_ascii_isalnum(c) || c >= 0x80 ||
+	       strchr("!#$%&'*+-/=?^_`{|}~.", c);
+}
+
+static int
+addr_domain_char(unsigned char c)
+{
+	return g_ascii_isalnum(c) || c >= 0x80 || c == '-' || c == '.';
+}
+
+/* Checks local@domain in s[0..len); on success returns the canonical copy
+ * (domain folded to lower case). */
+static char *
+addr_check(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	size_t l, d;
+	int dots = 0;
+	char *out;
+
+	if (!at)
+		return NULL;
+	l = (size_t)(at - s);
+	d = len - l - 1;
+	if (l == 0 || l > 128 || d < 3 || d > 255 || s[0] == '.' ||
+	    s[l - 1] == '.')
+		return NULL;
+	for (size_t i = 0; i < l; i++)
+		if (!addr_local_char((unsigned char)s[i]))
+			return NULL;
+	for (size_t i = l + 1; i < len; i++) {
+		if (!addr_domain_char((unsigned char)s[i]))
+			return NULL;
+		if (s[i] == '.') {
+			if (s[i - 1] == '.' || s[i - 1] == '@' || i + 1 == len)
+				return NULL;
+			dots++;
+		}
+	}
+	if (dots == 0)
+		return NULL;
+	out = g_strndup(s, len);
+	for (size_t i = l + 1; i < len; i++)
+		out[i] = g_ascii_tolower(out[i]);
+	return out;
+}
+
+/* An address between angle brackets ("<a@b.c>", "<mailto:a@b.c>"). */
+static char *
+addr_find_angle(const char *s, size_t len, size_t *end)
+{
+	for (const char *p = memchr(s, '<', len); p;
+	     p = memchr(p + 1, '<', len - (size_t)(p + 1 - s))) {
+		size_t rest = len - (size_t)(p + 1 - s);
+		const char *q = memchr(p + 1, '>', MIN(rest, 320));
+		const char *a = p + 1;
+		char *out;
+
+		if (!q)
+			continue;
+		if (q - a > 7 && g_ascii_strncasecmp(a, "mailto:", 7) == 0)
+			a += 7;
+		while (a < q && (*a == ' ' || *a == '"' || *a == '\''))
+			a++;
+		out = addr_check(a, (size_t)(q - a));
+		if (out) {
+			if (end)
+				*end = (size_t)(q + 1 - s);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static char *
+addr_find_bare(const char *s, size_t len, size_t *end)
+{
+	for (const char *at = memchr(s, '@', len); at;
+	     at = memchr(at + 1, '@', len - (size_t)(at + 1 - s))) {
+		const char *a = at, *b = at + 1, *e = s + len;
+		char *out;
+
+		while (a > s && addr_local_char((unsigned char)a[-1]))
+			a--;
+		while (a < at && *a == '.')
+			a++;
+		while (b < e && addr_domain_char((unsigned char)*b))
+			b++;
+		while (b > at + 1 && (b[-1] == '.' || b[-1] == '-'))
+			b--;
+		out = addr_check(a, (size_t)(b - a));
+		if (out) {
+			if (end)
+				*end = (size_t)(b - s);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+char *
+dsn_addr_find(const char *s, size_t len, size_t *end)
+{
+	char *a;
+
+	if (!s || !memchr(s, '@', len))
+		return NULL;
+	a = addr_find_angle(s, len, end);
+	return a ? a : addr_find_bare(s, len, end);
+}
+
+int
+dsn_addr_valid(const char *s)
+{
+	char *a;
+
+	if (!s)
+		return 0;
+	a = addr_check(s, strlen(s));
+	g_free(a);
+	return a != NULL;
+}
+
+/* ---- RFC 3463 codes and SMTP reply codes ------------------------------ */
+
+static int
+code_is_zero(const char *c)
+{
+	return strcmp(c + 1, ".0.0") == 0 || strcmp(c, "4.4.7") == 0;
+}
+
+/* A code class.subject.detail at s[i] (class 2, 4 or 5, subject one digit,
+ * detail one to three): its length, or 0. */
+static size_t
+code_at(const char *s, size_t len, size_t i)
+{
+	size_t j = i + 4, k;
+	unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
+
+	if (i + 5 > len || !strchr("245", s[i]) || s[i + 1] != '.' ||
+	    s[i + 2] < '0' || s[i + 2] > '7' || s[i + 3] != '.')
+		return 0;
+	if (g_ascii_isalnum(prev) || prev == '.' || prev == '-' ||
+	    prev == '/' || prev == '_')
+		return 0;
+	for (k = 0; j < len && g_ascii_isdigit(s[j]) && k < 4; j++, k++)
+		;
+	if (k == 0 || k > 3)
+		return 0;
+	if (j < len &&
+	    (g_ascii_isalnum(s[j]) || s[j] == '_' ||
+	     (s[j] == '.' && j + 1 < len && g_ascii_isdigit(s[j + 1]))))
+		return 0;
+	return j - i;
+}
+
+int
+dsn_status_find(const char *s, size_t len, char class_hint, char *out)
+{
+	char best[12] = "", zero[12] = "";
+
+	for (size_t i = 0; s && i + 5 <= len; i++) {
+		size_t n = code_at(s, len, i);
+		char c[12];
+
+		if (n == 0)
+			continue;
+		memcpy(c, s + i, n);
+		c[n] = '\0';
+		i += n - 1;
+		if (class_hint && c[0] != class_hint)
+			continue;
+		if (code_is_zero(c)) {
+			if (!zero[0])
+				memcpy(zero, c, sizeof(c));
+			continue;
+		}
+		if (!best[0])
+			memcpy(best, c, sizeof(c));
+		else
+			g_strlcpy(best, dsn_status_prefer(best, c, ""),
+				  sizeof(best));
+	}
+	if (!best[0])
+		memcpy(best, zero, sizeof(zero));
+	if (!best[0])
+		return 0;
+	memcpy(out, best, sizeof(best));
+	return 1;
+}
+
+int
+dsn_reply_find(const char *s, size_t len, char *out)
+{
+	for (size_t i = 0; s && i + 3 <= len; i++) {
+		unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
+		unsigned char next =
+			i + 3 < len ? (unsigned char)s[i + 3] : ' ';
+
+		if (!strchr("245", s[i]) || !g_ascii_isdigit(s[i + 1]) ||
+		    !g_ascii_isdigit(s[i + 2]) || s[i + 1] > '5')
+			continue;
+		if (g_ascii_isalnum(prev) || prev == '.' || prev == ':' ||
+		    prev == '-' || prev == '/' || prev == '+' || prev == '=')
+			continue;
+		if (g_ascii_isalnum(next) || next == '.' || next == ':' ||
+		    next == '/' || next == '@' || next == ')')
+			continue;
+		memcpy(out, s + i, 3);
+		out[3] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Status: field against the code in the diagnostic. The text usually says
+ * more (a generic X.0.0 or an ambiguous 4.4.7 in Status:, the precise code
+ * in the reply); when the classes disagree, the reply code decides.
+ */
+const char *
+dsn_status_prefer(const char *field, const char *found, const char *reply)
+{
+	if (!field || !*field)
+		return found;
+	if (!found || !*found || strlen(field) < 5)
+		return found && *found ? found : field;
+	if (strlen(found) < 5 || strcmp(field, found) == 0)
+		return field;
+	if (reply && *reply && field[0] != found[0]) {
+		if (reply[0] == field[0])
+			return field;
+		if (reply[0] == found[0])
+			return found;
+	}
+	if (strstr(field, ".0.0"))
+		return strstr(found, ".0.0") ? field : found;
+	if (strstr(field, ".0") && !strstr(found, ".0"))
+		return found;
+	if (strstr(found, ".0.0"))
+		return field;
+	if (strcmp(field, "4.4.7") == 0 || strcmp(field, "4.7.0") == 0 ||
+	    g_str_has_prefix(field, "5.3.") ||
+	    g_str_has_prefix(field + 1, ".5.1") ||
+	    g_str_has_prefix(field + 1, ".5.2") ||
+	    g_str_has_prefix(field + 1, ".5.4") ||
+	    g_str_has_prefix(field + 1, ".5.5"))
+		return found;
+	if (strcmp(field, "5.1.1") == 0)
+		return strstr(found, ".0") || g_str_has_prefix(found, "5.5.")
+			       ? field
+			       : found;
+	if (strcmp(field, "5.1.3") == 0 && g_str_has_prefix(found, "5.7."))
+		return found;
+	return field;
+}
+
+/* An SMTP command written in capitals as a word of its own ("RCPT" in
+ * "after RCPT command", not in "RCPTFOO@EXAMPLE"). */
+static const char *
+command_word(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = memmem(s, len, word, n); p;
+	     p = memmem(p + 1, len - (size_t)(p + 1 - s), word, n)) {
+		unsigned char a = p > s ? (unsigned char)p[-1] : ' ';
+		unsigned char b = p + n < s + len ? (unsigned char)p[n] : ' ';
+
+		if (!g_ascii_isalnum(a) && a != '@' && a != '.' &&
+		    !g_ascii_isalnum(b) && b != '@' && b != '.')
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * The SMTP command a reply answered: first the words MTAs put around it
+ * ("in reply to RCPT TO command", "after end of data", "did not like our
+ * final DATA"), else a command named in capitals, the one furthest into
+ * the transaction winning (a transcript names several).
+ */
+const char *
+dsn_command_find(const char *s, size_t len)
+{
+	static const struct {
+		const char *words;
+		const char *cmd;
+	} tab[] = {
+		{ "in reply to rcpt to", "RCPT" },
+		{ "in reply to mail from", "MAIL" },
+		{ "in reply to end of data", "DATA" },
+		{ "in reply to data", "DATA" },
+		{ "in reply to ehlo", "EHLO" },
+		{ "in reply to helo", "HELO" },
+		{ "after rcpt to", "RCPT" },
+		{ "after mail from", "MAIL" },
+		{ "after end of data", "DATA" },
+		{ "after initial connection", "CONN" },
+		{ "after ehlo", "EHLO" },
+		{ "after helo", "HELO" },
+		{ "our rcpt to", "RCPT" },
+		{ "our final data", "DATA" },
+		{ "our data", "DATA" },
+		{ "our mail from", "MAIL" },
+		{ "for text command", "DATA" },
+		{ "smtp:rcpt", "RCPT" },
+		{ "[rcpt_to]", "RCPT" },
+		{ "[mail_from]", "MAIL" },
+	};
+	static const struct {
+		const char *word;
+		const char *cmd;
+	} words[] = {
+		{ "DATA", "DATA" },	    { "RCPT", "RCPT" },
+		{ "MAIL FROM", "MAIL" },    { "AUTH", "AUTH" },
+		{ "STARTTLS", "STARTTLS" }, { "EHLO", "EHLO" },
+		{ "HELO", "HELO" },
+	};
+	const char *best = NULL, *cmd = NULL;
+	char *lc;
+
+	if (!s)
+		return NULL;
+	lc = dsn_lower(s, len);
+	/* Every phrase holds one of these words: one search each rules
+	 * most of the table out. */
+	if (dsn_find(lc, len, "rcpt") || dsn_find(lc, len, "mail") ||
+	    dsn_find(lc, len, "data") || dsn_find(lc, len, "helo") ||
+	    dsn_find(lc, len, "initial"))
+		for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
+			const char *p = dsn_find(lc, len, tab[i].words);
+
+			if (p && (!best || p < best)) {
+				best = p;
+				cmd = tab[i].cmd;
+			}
+		}
+	g_free(lc);
+	for (size_t i = 0; !cmd && i < G_N_ELEMENTS(words); i++)
+		if (command_word(s, len, words[i].word))
+			cmd = words[i].cmd;
+	return cmd;
+}
+
+/* ---- building fields ------------------------------------------------- */
+
+char *
+dsn_strip(const char *s, size_t len)
+{
+	while (len > 0 && g_ascii_isspace(*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && g_ascii_isspace(s[len - 1]))
+		len--;
+	return len ? g_strndup(s, MIN(len, REPORT_FIELD_MAX)) : NULL;
+}
+
+void
+dsn_append(char **dst, const char *s, size_t len)
+{
+	size_t o = *dst ? strlen(*dst) : 0;
+	int blank;
+	char *p;
+
+	if (o >= REPORT_FIELD_MAX || len == 0)
+		return;
+	/* Grown in place (no copy of what is there): diagnostics are built
+	 * a line at a time. */
+	p = g_realloc(*dst, o + MIN(len, REPORT_FIELD_MAX) + 2);
+	blank = o == 0 || p[o - 1] == ' ';
+	if (o > 0 && !blank) {
+		p[o++] = ' ';
+		blank = 1;
+	}
+	for (size_t i = 0; i < len && o < REPORT_FIELD_MAX; i++) {
+		if (g_ascii_isspace(s[i])) {
+			if (!blank)
+				p[o++] = ' ';
+			blank = 1;
+		} else {
+			p[o++] = s[i];
+			blank = 0;
+		}
+	}
+	while (o > 0 && p[o - 1] == ' ')
+		o--;
+	p[o] = '\0';
+	if (o == 0) {
+		g_free(p);
+		p = NULL;
+	}
+	*dst = p;
+}
+
+void
+dsn_set(char **dst, const char *s)
+{
+	g_free(*dst);
+	*dst = s ? dsn_strip(s, strlen(s)) : NULL;
+}
