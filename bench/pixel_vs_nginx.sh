@@ -7,15 +7,19 @@
 # the release build (make), with a fresh state directory, verifying every
 # token and committing every hit to SQLite. wrk (-t2 -c64 by default)
 # requests a few thousand distinct valid tokens from fbld and the same
-# number of distinct query strings from nginx. Printed: both request
-# rates, both p99 latencies, the ratio, fbld's memory, and whether every
-# 2xx answer was committed within one second of the end of the run.
+# number of distinct query strings from nginx, in rounds that alternate
+# the two (load from elsewhere on the machine then hits both alike).
+# Printed: each round's rates, p99 latencies and ratio; the medians; the
+# median of the rounds' ratios (the headline); fbld's peak memory; and
+# whether every 2xx answer of each fbld round was committed to SQLite
+# within one second after it. The load average is printed too: compare
+# runs on a quiet machine only.
 #
 # Environment: FBLD (binary), WRK_THREADS, WRK_CONNS, FBLD_THREADS (the
 # [http] threads, default 1: nginx gets one worker, fbld one HTTP thread
 # and, beside it, the writer thread that commits every hit; on 2 CPUs a
 # second HTTP thread only takes CPU from the writer), TOKENS (default
-# 4000), ROUNDS (default 3: nginx and fbld alternate, medians compared).
+# 4000), ROUNDS (default 3).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 FBLD=${FBLD:-$TOP/build/release/fbld}
@@ -147,6 +151,7 @@ run_wrk "http://127.0.0.1:$NPORT" "$TMP/nginx.paths" 2 >/dev/null
 run_wrk "http://127.0.0.1:$FPORT" "$TMP/fbld.paths" 2 >/dev/null
 sleep 1
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 # Rounds alternate nginx and fbld, so that load from elsewhere on the
 # machine hits both alike; the medians are compared. After each fbld
 # round: were all its 2xx answers committed within one second?
@@ -162,6 +167,7 @@ while [ $r -le "$ROUNDS" ]; do
 	echo "round $r fbld $F stored=$((after - before))" >>"$TMP/results"
 	r=$((r + 1))
 done
+echo "bench: load average before $load0, after $(cut -d' ' -f1-3 /proc/loadavg)"
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$FBLD_PID/status")
 rss=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$FBLD_PID/status")
 
@@ -193,8 +199,9 @@ function median(v, n,   i, j, t) {
 	}
 	printf "round %d %-5s %9.0f req/s  p99 %7.2f ms%s\n", $2, who,
 		rate[who, k], p99[who, k],
-		who == "fbld" ? sprintf("  %d answered, %d committed 1 s later",
-		ok, get($0, "stored")) : ""
+		who == "fbld" ? sprintf("  ratio %.2f; %d answered, %d " \
+		"committed 1 s later", rate[who, k] / rate["nginx", k], ok,
+		get($0, "stored")) : ""
 }
 END {
 	for (w in n) {
@@ -205,7 +212,11 @@ END {
 		mr["nginx"], mp["nginx"], errs["nginx"]
 	printf "fbld pixel      : %9.0f req/s  p99 %7.2f ms  (median; %d errors)\n",
 		mr["fbld"], mp["fbld"], errs["fbld"]
-	printf "ratio fbld/nginx: %.2f (target >= 0.90)\n", mr["fbld"] / mr["nginx"]
+	for (i = 1; i <= n["fbld"]; i++)
+		q[i] = rate["fbld", i] / rate["nginx", i]
+	printf "ratio fbld/nginx: %.2f (median of the rounds\047 ratios; of the " \
+		"medians %.2f; target >= 0.90)\n", median(q, n["fbld"]),
+		mr["fbld"] / mr["nginx"]
 	printf "fbld memory     : peak RSS %s, RSS after the run %s\n", hwm, rss
 	printf "committed       : %d events for %d 2xx answers, 1 s after each round: %s\n",
 		stored, answered, late ? "NOT ALL (" late " rounds behind)" : "all"
