@@ -170,20 +170,33 @@ tracking_record(struct tracking *t, const struct http_request *req,
 	return tracking_writer_push(t->writer, h, u->kind == URL_UNSUBSCRIBE);
 }
 
-/* The pixel, whatever the token: a refusal would tell a forger which
- * tokens are good. */
+/*
+ * The pixel, whatever the token: a refusal would tell a forger which
+ * tokens are good. The answer does not depend on the token, so the
+ * writer verifies it (tracking/writer.h), off the request path.
+ */
 static void
 tracking_open(void *ud, const struct http_request *req,
 	      struct http_response *resp)
 {
 	struct tracking *t = ud;
 	struct url_request u;
-	struct token_fields f;
+	struct tracking_hit *h;
 
 	resp->fixed = t->gif;
-	if (tracking_check(t, req, URL_OPEN, &u, &f) == 0)
-		tracking_record(t, req, &u, &f, 0);
-	url_request_clear(&u);
+	memset(&u, 0, sizeof(u));
+	if (!req->target ||
+	    url_parse(req->target, strlen(req->target), &u) != URL_ERR_NONE ||
+	    u.kind != URL_OPEN) {
+		tracking_refuse(t, URL_OPEN, TRACKING_BAD_MALFORMED, &u);
+		return;
+	}
+	h = tracking_hit_new(URL_OPEN, strcmp(req->method, "HEAD") == 0,
+			     req->now_ms, req->client_ip,
+			     http_header(req, "User-Agent"), NULL, NULL);
+	memcpy(h->token, u.token, sizeof(h->token));
+	tracking_judge(t, req, h);
+	tracking_writer_push(t->writer, h, 0);
 }
 
 /* Redirects only to a target signed for this token: never an open
@@ -326,7 +339,7 @@ tracking_new(const struct tracking_config *tc, const struct token_config *tok,
 		return NULL;
 	}
 	t->need_addr = t->rules->scanner_nets->len || t->rules->proxy_nets->len;
-	t->writer = tracking_writer_new(tc, t->rules, m);
+	t->writer = tracking_writer_new(tc, tok, t->rules, m);
 	tracking_metrics(t, m);
 	return t;
 }

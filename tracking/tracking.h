@@ -11,7 +11,8 @@
  *   POST     /u/TOKEN/SIG[?r=R]   List-Unsubscribe=One-Click: unsubscribes,
  *                                 answered once committed
  *
- * Handlers do no I/O: they verify the token (and signature), apply the
+ * Handlers do no I/O: they verify the token (and signature; the writer
+ * does it for the pixel, whose answer does not depend on it), apply the
  * rules that need only the request (tracking/classify.h), queue the hit
  * and answer; an unsubscribe POST waits for its commit first. One writer
  * thread with its own store connection finishes the verdicts and commits

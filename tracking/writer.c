@@ -7,6 +7,7 @@
 #include "core/metrics.h"
 #include "core/store.h"
 #include "tracking/tracking.h"
+#include "verp/keys.h"
 
 /* Sends not found are looked up again after this long: the milter may
  * record a send a moment after its first hit. */
@@ -33,6 +34,7 @@ struct writer_send {
 
 struct tracking_writer {
 	const struct tracking_config *tc;
+	const struct token_config *tok;
 	const struct tracking_rules *rules;
 	struct store *st;
 	struct store *ckpt_st; /* the checkpointer's, or NULL */
@@ -57,6 +59,7 @@ struct tracking_writer {
 	struct metric *m_depth, *m_commits, *m_committed, *m_dropped;
 	struct metric *m_errors, *m_lost, *m_suppressed;
 	struct metric *m_events[3][4]; /* [url_kind][tracking_verdict] */
+	struct metric *m_opens, *m_forged, *m_expired; /* verified here */
 };
 
 /* Copies n bytes of src and a NUL to *p, which moves past them. */
@@ -127,6 +130,18 @@ writer_metrics(struct tracking_writer *w, struct metrics *m)
 		metrics_counter(m, "fbld_suppressions_added_total", NULL,
 				"Recipients added to suppression "
 				"lists by unsubscribes");
+	/* The same series as the handlers' (tracking/endpoint.c). */
+	w->m_opens =
+		metrics_counter(m, "fbld_tracking_hits_total", "type=\"open\"",
+				"Tracking hits with a good token");
+	w->m_forged = metrics_counter(
+		m, "fbld_tracking_bad_requests_total",
+		"type=\"open\",reason=\"forged\"",
+		"Tracking requests not recorded: malformed, forged, expired or "
+		"badly signed links");
+	w->m_expired =
+		metrics_counter(m, "fbld_tracking_bad_requests_total",
+				"type=\"open\",reason=\"expired\"", NULL);
 	for (int k = 0; k < 3; k++)
 		for (int v = 0; v < 4; v++) {
 			char *labels = g_strdup_printf(
@@ -141,11 +156,13 @@ writer_metrics(struct tracking_writer *w, struct metrics *m)
 
 struct tracking_writer *
 tracking_writer_new(const struct tracking_config *tc,
+		    const struct token_config *tok,
 		    const struct tracking_rules *rules, struct metrics *m)
 {
 	struct tracking_writer *w = g_new0(struct tracking_writer, 1);
 
 	w->tc = tc;
+	w->tok = tok;
 	w->rules = rules;
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->more);
@@ -258,8 +275,33 @@ writer_burst(struct tracking_writer *w, struct tracking_hit *h)
 		   n, w->tc->burst_window_ms);
 }
 
-/* Finishes what the handler began: an unsubscribe's recipient, a hit's
- * timing and link bursts. */
+/* An open's token, checked as the handler would have at the time of the
+ * request; 0 genuine and current (the hit gets its account and send), -1
+ * refused (counted; the hit is not stored). */
+static int
+writer_verify(struct tracking_writer *w, struct tracking_hit *h)
+{
+	struct token_fields f;
+	enum token_error te = token_verify(w->tok->keys, h->token, TOKEN_LEN,
+					   "", h->ts_ms, w->tok->max_age_days,
+					   w->tok->future_days, &f, NULL);
+
+	if (te != TOKEN_ERR_NONE) {
+		metric_inc(te == TOKEN_ERR_EXPIRED || te == TOKEN_ERR_FUTURE
+				   ? w->m_expired
+				   : w->m_forged);
+		h->refused = 1;
+		return -1;
+	}
+	metric_inc(w->m_opens);
+	h->account = f.account;
+	h->send = f.serial;
+	h->token_day = f.day;
+	return 0;
+}
+
+/* Finishes what the handler began: an open's token, an unsubscribe's
+ * recipient, a hit's timing and link bursts. */
 static void
 writer_classify(struct tracking_writer *w, struct tracking_hit *h,
 		int64_t now_ms)
@@ -270,6 +312,8 @@ writer_classify(struct tracking_writer *w, struct tracking_hit *h,
 		writer_unsubscribe(w, h);
 		return;
 	}
+	if (h->token[0] && writer_verify(w, h) < 0)
+		return;
 	created = writer_send_time(w, h->send, now_ms);
 	h->since_send_ms =
 		created >= 0 ? h->ts_ms - created : TRACKING_UNKNOWN_TIME;
@@ -341,16 +385,23 @@ static int
 writer_try(struct tracking_writer *w, GPtrArray *batch, GError **error)
 {
 	struct store_hit *evs = g_new(struct store_hit, batch->len);
+	size_t n = 0;
 	int rc = -1;
 
 	for (guint i = 0; i < batch->len; i++)
-		writer_event(w, batch->pdata[i], &evs[i]);
+		if (!((struct tracking_hit *)batch->pdata[i])->refused)
+			writer_event(w, batch->pdata[i], &evs[n++]);
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
 	if (store_begin(w->st, error) < 0)
 		goto out;
-	if (store_hits_add(w->st, evs, batch->len, error) < 0)
+	if (store_hits_add(w->st, evs, n, error) < 0)
 		goto fail;
 	for (guint i = 0; i < batch->len; i++)
-		if (writer_consequences(w, batch->pdata[i], error) < 0)
+		if (!((struct tracking_hit *)batch->pdata[i])->refused &&
+		    writer_consequences(w, batch->pdata[i], error) < 0)
 			goto fail;
 	if (store_commit(w->st, error) < 0)
 		goto fail;
@@ -427,10 +478,12 @@ writer_batch(struct tracking_writer *w, GPtrArray *batch)
 	if (writer_commit(w, batch) < 0)
 		return;
 	metric_inc(w->m_commits);
-	metric_add(w->m_committed, batch->len);
 	for (guint i = 0; i < batch->len; i++) {
 		const struct tracking_hit *h = batch->pdata[i];
 
+		if (h->refused)
+			continue;
+		metric_inc(w->m_committed);
 		metric_inc(w->m_events[h->kind][h->verdict.verdict]);
 		if (h->suppressed)
 			metric_inc(w->m_suppressed);

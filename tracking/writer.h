@@ -3,8 +3,10 @@
  * the one thread that drains it (group commit).
  *
  * Handlers push hits (any thread, never blocking on the disk); the writer
- * takes everything queued at once (at most a batch per 20 ms unless
- * many wait), finishes each hit's verdict (the timing rules, with the
+ * takes everything queued at once (at most a batch per 20 ms unless many
+ * wait), verifies the tokens of opens (the pixel's answer does not depend
+ * on them, so the HMAC stays off the request path; a bad one is counted
+ * and dropped), finishes each hit's verdict (the timing rules, with the
  * send's time from a bounded in-memory cache in front of the store, and
  * link bursts), and commits the lot in one transaction; while it commits,
  * the next batch gathers. A failed commit is rolled back and retried with
@@ -32,6 +34,7 @@
 
 struct metrics;
 struct store;
+struct token_config;
 struct tracking_config;
 struct tracking_writer;
 
@@ -51,6 +54,10 @@ struct tracking_hit {
 	const char *target;		/* click */
 	const char *recipient;		/* unsubscribe: from the URL, or NULL */
 	struct tracking_result verdict; /* the request rules' (handler) */
+	/* An open's token, verified by the writer (the pixel is answered
+	 * whatever it is); "" when the handler verified it. */
+	char token[TOKEN_LEN + 1];
+	int refused; /* the writer found the token bad: not stored */
 	/* Filled by the writer. */
 	int64_t since_send_ms; /* TRACKING_UNKNOWN_TIME: no send row */
 	int64_t burst_from_ms; /* -1, or where the link burst began */
@@ -68,8 +75,9 @@ struct tracking_hit *tracking_hit_new(enum url_kind kind, int head,
 				      const char *recipient);
 void tracking_hit_free(struct tracking_hit *h);
 
-/* tc and rules are borrowed. */
+/* tc, tok and rules are borrowed. */
 struct tracking_writer *tracking_writer_new(const struct tracking_config *tc,
+					    const struct token_config *tok,
 					    const struct tracking_rules *rules,
 					    struct metrics *m);
 void tracking_writer_free(struct tracking_writer *w);

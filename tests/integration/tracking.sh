@@ -87,12 +87,14 @@ for t in "$FORGED" "$EXPIRED" "garbage"; do
 	[ "$(get "$B/o/$t.gif" -A "$HUMAN")" = 200 ] || fail "pixel for $t"
 	cmp -s "$T/b" "$T/want.gif" || fail "pixel body for $t"
 done
-[ "$(metric 'fbld_tracking_bad_requests_total{type="open",reason="forged"}')" = 1 ] ||
+# (The writer verifies the tokens of opens: the counters follow soon.)
+wait_for "[ \"\$(metric 'fbld_tracking_bad_requests_total{type=\"open\",reason=\"forged\"}')\" = 1 ]" ||
 	fail "forged pixel not counted"
-[ "$(metric 'fbld_tracking_bad_requests_total{type="open",reason="expired"}')" = 1 ] ||
+wait_for "[ \"\$(metric 'fbld_tracking_bad_requests_total{type=\"open\",reason=\"expired\"}')\" = 1 ]" ||
 	fail "expired pixel not counted"
 [ "$(metric 'fbld_tracking_bad_requests_total{type="open",reason="malformed"}')" = 1 ] ||
 	fail "malformed pixel not counted"
+[ "$(events 1)" = "$before" ] || fail "a forged or expired pixel was recorded"
 
 # ---- clicks ------------------------------------------------------------
 TARGET="https://shop.example/sale?a=1&b=x+y#top"

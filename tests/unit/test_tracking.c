@@ -17,8 +17,10 @@
 #include "tracking/form.h"
 #include "tracking/tracking.h"
 #include "tracking/writer.h"
+#include "verp/keys.h"
 
 #define NOW INT64_C(1767225600000)
+#define KEY "kat-secret-0123456789abcdef"
 
 /* ---- classifier -------------------------------------------------------- */
 
@@ -290,6 +292,7 @@ test_form_limits(void **state)
 struct fixture {
 	char *dir, *path;
 	struct tracking_config tc;
+	struct token_config tok;
 	struct tracking_rules *rules;
 	struct metrics *m;
 	struct store *st;     /* the writer's */
@@ -309,7 +312,7 @@ fixture_open(struct fixture *fx, int start)
 	assert_non_null(fx->reader);
 	fx->ckpt = store_open(fx->path, 5000, &e);
 	assert_non_null(fx->ckpt);
-	fx->w = tracking_writer_new(&fx->tc, fx->rules, fx->m);
+	fx->w = tracking_writer_new(&fx->tc, &fx->tok, fx->rules, fx->m);
 	if (start)
 		assert_int_equal(
 			tracking_writer_start(fx->w, fx->st, fx->ckpt, &e), 0);
@@ -331,6 +334,13 @@ setup(void **state)
 	fx->tc.send_cache = 4;
 	fx->tc.unsubscribe_wait_ms = 10000;
 	fx->rules = tracking_rules_new(NULL, NULL, NULL, NULL, 5000, NULL);
+	fx->tok.keys = token_keyring_new();
+	assert_int_equal(token_keyring_add(fx->tok.keys, "k1", 1,
+					   TOKEN_KEY_SIGN, KEY, strlen(KEY),
+					   NULL),
+			 0);
+	fx->tok.max_age_days = 90;
+	fx->tok.future_days = 1;
 	fx->m = metrics_new();
 	*state = fx;
 	return 0;
@@ -346,6 +356,7 @@ teardown(void **state)
 	store_close(fx->reader);
 	store_close(fx->ckpt);
 	tracking_rules_free(fx->rules);
+	token_keyring_free(fx->tok.keys);
 	metrics_free(fx->m);
 	g_unlink(fx->path);
 	{
@@ -588,6 +599,47 @@ test_writer_queue_full(void **state)
 		    "open|3\nunsubscribe|1\n");
 }
 
+/* Opens are queued with their token unverified: the writer keeps the
+ * genuine and current ones, with the account and send the token names. */
+static void
+test_writer_verifies_opens(void **state)
+{
+	struct fixture *fx = *state;
+	char good[TOKEN_LEN + 1], old[TOKEN_LEN + 1], forged[TOKEN_LEN + 1];
+	const char *toks[] = { good, old, forged };
+	char *v;
+
+	assert_int_equal(
+		token_mint(fx->tok.keys, 42, 4242, NOW, NULL, good, NULL), 0);
+	assert_int_equal(token_mint(fx->tok.keys, 42, 4243,
+				    NOW - INT64_C(200) * 86400000, NULL, old,
+				    NULL),
+			 0);
+	memcpy(forged, good, sizeof(forged));
+	forged[TOKEN_LEN - 1] = forged[TOKEN_LEN - 1] == 'a' ? 'b' : 'a';
+	fixture_open(fx, 1);
+	for (size_t i = 0; i < G_N_ELEMENTS(toks); i++) {
+		struct tracking_hit *h = tracking_hit_new(
+			URL_OPEN, 0, NOW + 60000, "203.0.113.0/24",
+			"Thunderbird", NULL, NULL);
+
+		memcpy(h->token, toks[i], sizeof(h->token));
+		tracking_writer_push(fx->w, h, 0);
+	}
+	tracking_writer_stop(fx->w);
+	assert_rows(fx, "SELECT account_id, send_id, type FROM events",
+		    "42|4242|open\n");
+	v = metrics_render(fx->m);
+	assert_non_null(
+		strstr(v, "fbld_tracking_hits_total{type=\"open\"} 1\n"));
+	assert_non_null(strstr(v, "fbld_tracking_bad_requests_total{type="
+				  "\"open\",reason=\"forged\"} 1\n"));
+	assert_non_null(strstr(v, "fbld_tracking_bad_requests_total{type="
+				  "\"open\",reason=\"expired\"} 1\n"));
+	assert_non_null(strstr(v, "fbld_tracking_committed_total 1\n"));
+	g_free(v);
+}
+
 /* What the handler keeps of the client's address. */
 static void
 test_client_address(void **state)
@@ -666,6 +718,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_queue_full, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_writer_verifies_opens,
+						setup, teardown),
 		cmocka_unit_test(test_client_address),
 		cmocka_unit_test_setup_teardown(test_writer_no_agent_store,
 						setup, teardown),
