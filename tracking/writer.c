@@ -15,17 +15,17 @@
 /* Attempts at one batch while stopping before it is given up. */
 #define WRITER_STOP_ATTEMPTS 20
 #define WRITER_PAUSE_MAX_MS 2000
-/* How often the checkpointer copies the WAL into the database, and the
- * WAL size (pages) at which the writer does it itself: under a steady
- * stream of commits the WAL can only start over after a checkpoint right
- * after a commit, and that is the writer's; by then the checkpointer has
- * copied (and synced) nearly everything. */
-#define WRITER_CHECKPOINT_MS 1000
 /* Group commit: at most a commit per WRITER_LINGER_MS, unless that many
  * hits are waiting. Unsubscribes wait for it: keep it short. */
 #define WRITER_LINGER_MS 20
 #define WRITER_BATCH_ENOUGH 2048
-#define WRITER_AUTOCHECKPOINT_PAGES 4000
+/* How often the checkpointer copies the WAL into the database, and the
+ * WAL size (pages, 64 MB) at which the writer does it itself: under a
+ * steady stream of commits the WAL can only start over after a checkpoint
+ * right after a commit, and that is the writer's; by then the
+ * checkpointer has copied (and synced) all but the last moment's. */
+#define WRITER_CHECKPOINT_MS 250
+#define WRITER_AUTOCHECKPOINT_PAGES 16000
 
 struct writer_send {
 	int64_t created_ms; /* -1: no such send */

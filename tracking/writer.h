@@ -15,8 +15,8 @@
  * tracking_writer_wait(): at most one per HTTP thread at a time.
  *
  * Checkpoints (the WAL copied into the database, and fsync) are a second
- * thread's work, with its own connection, every second; the writer does
- * one itself only when the WAL has grown past 16 MB regardless.
+ * thread's work, with its own connection, four times a second; the writer
+ * does one itself only when the WAL has grown past 64 MB regardless.
  *
  * Ownership: a pushed hit belongs to the writer. The stores given to
  * tracking_writer_start() are borrowed and used by its threads only,
