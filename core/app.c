@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "core/pickup.h"
 #include "core/spool.h"
+#include "fbl/fbl.h"
 
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
@@ -127,6 +128,7 @@ app_ingest(struct app *a)
 
 	ingest_set_token_resolver(in, app_resolve_token, a);
 	/* Classifiers, in the order they are offered each message. */
+	fbl_register(in); /* DMARC aggregate, then ARF */
 	return in;
 }
 
