@@ -88,6 +88,7 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	spool_config_load(a->cfg, &a->spool);
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
 	token_config_load(a->cfg, create, &a->token);
+	imap_config_load(a->cfg, &a->imap);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	if (config_finish(a->cfg, error) < 0) {
@@ -107,6 +108,7 @@ app_clear(struct app *a)
 	spool_config_clear(&a->spool);
 	http_config_clear(&a->http);
 	token_config_clear(&a->token);
+	imap_config_clear(&a->imap);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -140,6 +142,7 @@ struct app_serve {
 	struct metrics *m;
 	struct pickup *pickup;
 	struct http_server *http;
+	GPtrArray *pollers; /* struct imap_poller *, one per [imap:NAME] */
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -232,6 +235,18 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
 	daemon_add_service(d, "http", app_http_start, app_http_stop, s);
+	s->pollers = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)imap_poller_free);
+	for (guint i = 0; i < a->imap.mailboxes->len; i++) {
+		const struct imap_mailbox *mb = a->imap.mailboxes->pdata[i];
+		struct imap_poller *p = imap_poller_new(mb, &a->store, in, m);
+		char *name = g_strdup_printf("imap:%s", mb->name);
+
+		g_ptr_array_add(s->pollers, p);
+		daemon_add_service(d, name, imap_poller_start, imap_poller_stop,
+				   p);
+		g_free(name);
+	}
 	return 0;
 }
 
@@ -244,6 +259,8 @@ app_serve_teardown(struct app *a)
 		return;
 	http_server_free(s->http);
 	pickup_free(s->pickup);
+	if (s->pollers)
+		g_ptr_array_free(s->pollers, TRUE);
 	g_free(s);
 	a->serve = NULL;
 }

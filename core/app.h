@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/spool.h"
 #include "core/store.h"
+#include "fbl/imap.h"
 #include "verp/keys.h"
 
 struct ingest;
@@ -28,6 +29,7 @@ struct app {
 	struct spool_config spool;
 	struct http_config http;
 	struct token_config token;
+	struct imap_config imap;
 	int64_t health_stale_ms;
 	struct app_serve *serve; /* what `fbld serve` runs, see app.c */
 };
