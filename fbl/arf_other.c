@@ -133,8 +133,10 @@ arf_ses_text(GMimeMessage *msg)
 	if (!top || !GMIME_IS_PART(top))
 		return NULL;
 	b = fbl_part_content(top, ARF_JSON_MAX, NULL);
-	text = g_strndup((const char *)b->data, b->len);
+	text = b->len ? g_strndup((const char *)b->data, b->len) : NULL;
 	g_byte_array_free(b, TRUE);
+	if (!text)
+		return NULL;
 	g_strchug(text);
 	if (text[0] != '{' || !strstr(text, "notificationType")) {
 		g_free(text);

@@ -176,7 +176,7 @@ dmarc_read(xmlTextReaderPtr rd, struct dmarc_xml *x, GError **error)
 			name = "";
 		if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
 			g_set_error(error, DMARC_ERROR, DMARC_ERR_REFUSED,
-				    "XML with a DOCTYPE refused");
+				    "a DOCTYPE (DTD, entities) in the XML");
 			return -1;
 		}
 		if (type == XML_READER_TYPE_ELEMENT && depth == 0) {
@@ -246,8 +246,13 @@ dmarc_parse_once(const char *xml, size_t len, char **problem, GError **error)
 static int
 dmarc_precheck(const char *xml, size_t len, GError **error)
 {
-	const char *p = xml, *e = xml + len;
+	const char *p = xml, *e;
 
+	if (!xml || len == 0) {
+		g_set_error(error, DMARC_ERROR, DMARC_ERR_NOT_DMARC, "empty");
+		return -1;
+	}
+	e = xml + len;
 	if (len > DMARC_XML_MAX) {
 		g_set_error(error, DMARC_ERROR, DMARC_ERR_TOO_BIG,
 			    "XML larger than %d bytes", DMARC_XML_MAX);
@@ -262,8 +267,9 @@ dmarc_precheck(const char *xml, size_t len, GError **error)
 	if (e - p >= 2 &&
 	    (memcmp(p, "\xff\xfe", 2) == 0 || memcmp(p, "\xfe\xff", 2) == 0 ||
 	     (p[0] == '\0' || p[1] == '\0'))) {
-		g_set_error(error, DMARC_ERROR, DMARC_ERR_REFUSED,
-			    "XML not in an ASCII-compatible encoding refused");
+		g_set_error(
+			error, DMARC_ERROR, DMARC_ERR_REFUSED,
+			"XML not in an ASCII-compatible encoding (UTF-16?)");
 		return -1;
 	}
 	if (p == e || *p != '<') {
@@ -273,7 +279,7 @@ dmarc_precheck(const char *xml, size_t len, GError **error)
 	if (memmem(p, (size_t)(e - p), "<!DOCTYPE", 9) ||
 	    memmem(p, (size_t)(e - p), "<!ENTITY", 8)) {
 		g_set_error(error, DMARC_ERROR, DMARC_ERR_REFUSED,
-			    "XML with a DOCTYPE refused");
+			    "a DOCTYPE (DTD, entities) in the XML");
 		return -1;
 	}
 	return 0;

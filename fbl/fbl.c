@@ -10,10 +10,16 @@
 #include "fbl/dmarc.h"
 
 void
-fbl_register(struct ingest *in)
+fbl_init(void)
 {
 	/* libxml2 wants its globals set up once, before threads use it. */
 	xmlInitParser();
+}
+
+void
+fbl_register(struct ingest *in)
+{
+	fbl_init();
 	ingest_add_classifier(in, "dmarc", dmarc_classify, NULL);
 	ingest_add_classifier(in, "arf", arf_classify, NULL);
 }
@@ -21,7 +27,8 @@ fbl_register(struct ingest *in)
 GByteArray *
 fbl_part_content(GMimeObject *part, size_t max, int *truncated)
 {
-	GByteArray *out = g_byte_array_new();
+	/* Never a NULL data pointer, even when empty. */
+	GByteArray *out = g_byte_array_sized_new(64);
 	GMimeDataWrapper *w;
 	GMimeStream *raw, *filtered;
 	GMimeFilter *dec;

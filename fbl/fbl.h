@@ -24,8 +24,11 @@
 
 struct ingest;
 
-/* Registers the DMARC aggregate classifier, then the ARF one; call before
- * any other classifier and from the main thread (initialises libxml2). */
+/* Sets up the libraries the parsers use (libxml2); once, from the main
+ * thread, before any thread parses. */
+void fbl_init(void);
+/* fbl_init(), then registers the DMARC aggregate classifier and the ARF
+ * one; call before any other classifier is registered. */
 void fbl_register(struct ingest *in);
 
 /* The decoded content of a leaf part, at most max bytes; *truncated (may

@@ -308,14 +308,17 @@ imap_batch(struct imap_poller *p, const uint32_t *uids, unsigned n,
 		.done = g_array_new(FALSE, FALSE, sizeof(uint32_t)),
 		.failed = g_array_new(FALSE, FALSE, sizeof(uint32_t)),
 	};
+	int64_t t0 = g_get_monotonic_time(), t1, t2;
 	GPtrArray *msgs = imap_session_fetch(
 		p->session, uids, n, (uint32_t)p->mb->max_message_size, error);
 	int rc = -1;
 
 	if (!msgs)
 		goto out;
+	t1 = g_get_monotonic_time();
 	if (imap_store_batch(p, msgs, &o, error) < 0)
 		goto out;
+	t2 = g_get_monotonic_time();
 	metric_add(p->processed, o.done->len);
 	metric_add(p->failed, o.failed->len);
 	metric_add(p->dups, o.dups);
@@ -326,8 +329,11 @@ imap_batch(struct imap_poller *p, const uint32_t *uids, unsigned n,
 			      o.failed->len, p->mb->failed_folder, error) < 0)
 		goto out;
 	log_info("imap: batch mailbox=%s stored=%u duplicates=%u "
-		 "processed=%u failed=%u",
-		 p->mb->name, o.stored, o.dups, o.done->len, o.failed->len);
+		 "processed=%u failed=%u fetch_ms=%" G_GINT64_FORMAT
+		 " store_ms=%" G_GINT64_FORMAT " move_ms=%" G_GINT64_FORMAT,
+		 p->mb->name, o.stored, o.dups, o.done->len, o.failed->len,
+		 (t1 - t0) / 1000, (t2 - t1) / 1000,
+		 (g_get_monotonic_time() - t2) / 1000);
 	if (o.failed->len)
 		log_notice("imap: not understood mailbox=%s messages=%u "
 			   "moved_to=%s",

@@ -15,7 +15,7 @@ MK=$BUILD/tests/fbl_mkreports
 
 dovecot_setup
 dovecot_start
-mkdir -p "$T/keys" "$T/gen" "$T/msg" "$T/more"
+mkdir -p "$T/keys" "$T/gen" "$T/msg" "$T/more" "$T/spool"
 head -c 32 /dev/urandom | base64 >"$T/keys/k1.key"
 KEYS="[key:k1]
 slot = 1
@@ -189,18 +189,31 @@ got=$(sql "SELECT group_concat(source_ip || '/' || count || '/' || dkim || '/' |
 	fail "DMARC records: '$got'"
 echo "DMARC records: $got"
 
+# The same classifier behind the MTA pipe: a complaint handed to
+# `fbld ingest` (spool) comes out like one read from the mailbox.
+"$MK" --key-file "$T/keys/k1.key" --out "$T/spool" --count 1 --first 8000 \
+	--accounts 4 >"$T/spool.manifest" || fail "fbl_mkreports failed"
+"$FBLD" ingest --config "$T/fbld.conf" <"$T/spool/000000-arf.eml" ||
+	fail "fbld ingest failed"
+wait_for "[ \"\$(sql \"SELECT count(*) FROM reports WHERE source = 'spool'\")\" = 1 ]" ||
+	fail "the spooled complaint was not picked up"
+got=$(sql "SELECT r.kind || ' ' || e.type || ' ' || e.account_id || ' ' || e.send_id
+	   FROM reports r JOIN events e ON e.report_id = r.id WHERE r.source = 'spool'")
+[ "$got" = "arf complaint 1 8000" ] || fail "spooled complaint: '$got'"
+echo "spool path: the same classification ($got)"
+
 # IDLE: one more report, with an hour between polls.
 "$MK" --key-file "$T/keys/k1.key" --out "$T/more" --count 1 --first 5000 \
 	>/dev/null || fail "fbl_mkreports failed"
 dovecot_save INBOX <"$T/more/000000-arf.eml"
 t0=$(date +%s%N)
 i=0
-while [ "$(count)" != 36 ] && [ $i -lt 3000 ]; do
+while [ "$(count)" != 37 ] && [ $i -lt 3000 ]; do
 	sleep 0.02
 	i=$((i + 1))
 done
 t1=$(date +%s%N)
-[ "$(count)" = 36 ] || fail "the report appended during IDLE was not picked up"
+[ "$(count)" = 37 ] || fail "the report appended during IDLE was not picked up"
 echo "IDLE: a report appended to INBOX was stored $(((t1 - t0) / 1000000)) ms after doveadm save returned (poll interval: 1 h)"
 
 # Restart: a message that was stored but (as after a crash between commit
@@ -213,7 +226,7 @@ dovecot_save INBOX <"$T/gen/000005-arf.eml"
 for f in "$T"/more/*.eml; do dovecot_save INBOX <"$f"; done
 events_before=$(sql "SELECT count(*) FROM events")
 start_fbld
-wait_reports 39
+wait_reports 40
 grep -q 'duplicates=1' "$T/fbld.log" || fail "the re-appended message was not seen as a duplicate"
 [ "$(sql "SELECT count(*) FROM events")" = $((events_before + 3)) ] ||
 	fail "events: $events_before before, $(sql 'SELECT count(*) FROM events') after"
@@ -229,7 +242,7 @@ start_fbld
 "$MK" --key-file "$T/keys/k1.key" --out "$T/more" --count 1 --first 7000 \
 	>/dev/null || fail "fbl_mkreports failed"
 dovecot_save INBOX <"$T/more/000000-arf.eml"
-wait_reports 40
+wait_reports 41
 echo "polling (idle = no): picked up"
 stop_fbld
 grep -q 'imap: batch mailbox=fbl' "$T/fbld.log" || fail "no batch logged"

@@ -99,26 +99,26 @@ EOF
 }
 
 dovecot_start() {
-	dovecot -F -c "$DOVECOT_CONF" >>"$DOVECOT_DIR/dovecot.out" 2>&1 &
+	# A process group of its own, so that a crash can take all of it.
+	setsid dovecot -F -c "$DOVECOT_CONF" >>"$DOVECOT_DIR/dovecot.out" 2>&1 &
 	DOVECOT_PID=$!
 	PIDS="$PIDS $DOVECOT_PID"
 	wait_for "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $IMAP_PORT), 1)'" ||
 		{ cat "$DOVECOT_DIR/dovecot.out" "$DOVECOT_DIR/dovecot.log" >&2 2>/dev/null; fail "dovecot did not start"; }
+	DOVECOT_PGID=$(ps -o pgid= -p "$DOVECOT_PID" | tr -d ' ')
+	[ "$DOVECOT_PGID" = "$DOVECOT_PID" ] || fail "dovecot is not in a group of its own"
+	at_exit "kill -KILL -$DOVECOT_PGID 2>/dev/null"
+}
+
+# The live (not zombie) processes of Dovecot's group.
+dovecot_procs() {
+	ps -e -o pgid=,stat= | awk -v g="$DOVECOT_PGID" '$1 == g && $2 !~ /^Z/' | wc -l
 }
 
 dovecot_kill() {
-	for c in $(ps -o pid= --ppid "$DOVECOT_PID" 2>/dev/null); do
-		kill -KILL "$c" 2>/dev/null || true
-	done
-	kill -KILL "$DOVECOT_PID" 2>/dev/null || true
+	kill -KILL "-$DOVECOT_PGID" || fail "cannot kill dovecot"
 	wait "$DOVECOT_PID" 2>/dev/null || true
-	# What the children left: stale sockets are replaced on start.
-	i=0
-	while python3 -c "import socket; socket.create_connection(('127.0.0.1', $IMAP_PORT), 1)" 2>/dev/null &&
-		[ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_for "[ \"\$(dovecot_procs)\" = 0 ]" 100 || fail "dovecot did not die"
 }
 
 dovecot_count() {
