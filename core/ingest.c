@@ -359,10 +359,11 @@ ingest_events(struct store *st, int64_t report_id, const struct report *r,
 
 		if (!type)
 			continue;
-		if (attributed)
-			dedup = g_strdup_printf(
-				"%s:%" G_GINT64_FORMAT ":%s", type, res->send,
-				rc->recipient ? rc->recipient : "");
+		/* Without a recipient (redacted by the reporter) two reports
+		 * on one send are two complainers, not one said twice. */
+		if (attributed && rc->recipient)
+			dedup = g_strdup_printf("%s:%" G_GINT64_FORMAT ":%s",
+						type, res->send, rc->recipient);
 		else
 			dedup = g_strdup_printf("%s:r%" G_GINT64_FORMAT ":%u",
 						type, report_id, i);

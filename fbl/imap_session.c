@@ -26,7 +26,7 @@ imap_strerror(int rc)
 	case MAILIMAP_ERROR_STREAM:
 		return "connection lost or timed out";
 	case MAILIMAP_ERROR_PARSE:
-		return "unparsable server response";
+		return "connection lost or unparsable response";
 	case MAILIMAP_ERROR_CONNECTION_REFUSED:
 		return "cannot connect";
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
@@ -538,14 +538,16 @@ imap_session_idle(struct imap_session *s, int wake_fd, int64_t timeout_ms,
 	if (rc != MAILIMAP_NO_ERROR)
 		return imap_fail(s, error, "IDLE", rc);
 	w = imap_wait(s, wake_fd, timeout_ms);
+	if (w < 0) {
+		int err = errno;
+
+		s->broken = 1;
+		g_set_error(error, IMAP_ERROR, IMAP_ERR_NETWORK, "poll: %s",
+			    g_strerror(err));
+		return -1;
+	}
 	rc = mailimap_idle_done(s->imap);
 	if (rc != MAILIMAP_NO_ERROR)
 		return imap_fail(s, error, "IDLE DONE", rc);
-	if (w < 0) {
-		s->broken = 1;
-		g_set_error(error, IMAP_ERROR, IMAP_ERR_NETWORK, "poll: %s",
-			    g_strerror(errno));
-		return -1;
-	}
 	return w;
 }

@@ -65,18 +65,22 @@ teardown(void **state)
 	return 0;
 }
 
-/* Stores one fixture in its own transaction; returns dup. */
+/* Stores one fixture (plus suffix, to make other bytes of the same
+ * report) in its own transaction; returns dup. */
 static int
-put(struct fx *f, const char *name)
+put_as(struct fx *f, const char *name, const char *suffix)
 {
-	char *path = g_strconcat(DATA, name, NULL), *data;
+	char *path = g_strconcat(DATA, name, NULL), *data, *all;
 	gsize len;
 	struct ingest_message m = { .source = "test", .received_ms = NOW };
 	int64_t id;
 	int dup;
 	GError *e = NULL;
 
-	assert_true(g_file_get_contents(path, &data, &len, NULL));
+	assert_true(g_file_get_contents(path, &all, &len, NULL));
+	data = g_strconcat(all, suffix, NULL);
+	g_free(all);
+	len = strlen(data);
 	m.raw = data;
 	m.len = len;
 	m.orig_size = (int64_t)len;
@@ -87,6 +91,12 @@ put(struct fx *f, const char *name)
 	g_free(data);
 	g_free(path);
 	return dup;
+}
+
+static int
+put(struct fx *f, const char *name)
+{
+	return put_as(f, name, "");
 }
 
 static void
@@ -156,6 +166,24 @@ test_complaints(void **state)
 	expect(f, "SELECT count(*) FROM events", "7\n");
 }
 
+/* One complainer reported twice (another copy of the report) is one
+ * complaint; two reports on one send with the recipient redacted are two
+ * complainers. */
+static void
+test_dedup(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(put(f, "arf-token-header.eml"), 0);
+	assert_int_equal(put(f, "arf-token-header-crlf.eml"), 0);
+	assert_int_equal(put(f, "arf-truncated.eml"), 0);
+	assert_int_equal(put_as(f, "arf-truncated.eml", "\n"), 0);
+	expect(f,
+	       "SELECT send_id, coalesce(recipient, '-'), count(*) FROM events "
+	       "GROUP BY 1, 2 ORDER BY 2",
+	       "1001|-|2\n1001|Someone@yahoo.com|1\n");
+}
+
 static void
 test_dmarc(void **state)
 {
@@ -220,6 +248,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_complaints, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dmarc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_state, setup,
 						teardown),
