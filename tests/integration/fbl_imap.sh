@@ -237,13 +237,26 @@ echo "restart: 1 already-stored message moved without a second copy, 3 new store
 stop_fbld
 fbld_config "$KEYS
 $(fbl_imap_section fbl 'idle = no
-poll_interval = 300ms')"
+poll_interval = 300ms
+max_message_size = 8k')"
 start_fbld
 "$MK" --key-file "$T/keys/k1.key" --out "$T/more" --count 1 --first 7000 \
 	>/dev/null || fail "fbl_mkreports failed"
-dovecot_save INBOX <"$T/more/000000-arf.eml"
+# A report with a 40 KB original: kept up to max_message_size, flagged.
+{
+	sed '$d' "$T/more/000000-arf.eml"
+	i=0
+	while [ $i -lt 500 ]; do
+		echo "Padding line $i of a long original message, to exceed the cap."
+		i=$((i + 1))
+	done
+	tail -n 1 "$T/more/000000-arf.eml"
+} >"$T/big.eml"
+dovecot_save INBOX <"$T/big.eml"
 wait_reports 41
-echo "polling (idle = no): picked up"
+got=$(sql "SELECT kind, truncated, size, orig_size > 30000 FROM reports ORDER BY id DESC LIMIT 1")
+[ "$got" = "arf|1|8192|1" ] || fail "the large report: '$got'"
+echo "polling (idle = no): picked up; a 40 KB report kept as its first 8 KiB ($got)"
 stop_fbld
 grep -q 'imap: batch mailbox=fbl' "$T/fbld.log" || fail "no batch logged"
 [ "$(sql "SELECT stored FROM mailbox_state WHERE mailbox = 'imap:fbl'")" = 40 ] ||
