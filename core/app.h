@@ -16,6 +16,7 @@
 #include "core/store.h"
 #include "scoring/actions.h"
 #include "scoring/admin.h"
+#include "fbl/imap.h"
 #include "verp/keys.h"
 
 struct ingest;
@@ -30,6 +31,7 @@ struct app {
 	struct spool_config spool;
 	struct http_config http;
 	struct token_config token;
+	struct imap_config imap;
 	int64_t health_stale_ms;
 	struct actions_config actions; /* webhooks, digest, outbox */
 	struct admin_config admin;
