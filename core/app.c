@@ -17,6 +17,7 @@
 #include "dsn/dsn.h"
 #include "scoring/admin.h"
 #include "scoring/outbox.h"
+#include "fbl/fbl.h"
 
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
@@ -91,6 +92,7 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
 	token_config_load(a->cfg, create, &a->token);
 	tracking_config_load(a->cfg, &a->http, &a->tracking);
+	imap_config_load(a->cfg, &a->imap);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	actions_config_load(a->cfg, &a->actions);
@@ -115,6 +117,7 @@ app_clear(struct app *a)
 	tracking_config_clear(&a->tracking);
 	actions_config_clear(&a->actions);
 	admin_config_clear(&a->admin);
+	imap_config_clear(&a->imap);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -136,6 +139,7 @@ app_ingest(struct app *a)
 
 	ingest_set_token_resolver(in, app_resolve_token, a);
 	/* Classifiers, in the order they are offered each message. */
+	fbl_register(in); /* DMARC aggregate, then ARF */
 	ingest_add_classifier(in, "dsn", dsn_classify, NULL);
 	ingest_add_classifier(in, "autoreply", dsn_autoreply_classify, NULL);
 	return in;
@@ -152,6 +156,7 @@ struct app_serve {
 	struct tracking *tracking;
 	struct outbox *outbox;
 	struct admin *admin;
+	GPtrArray *pollers; /* struct imap_poller *, one per [imap:NAME] */
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -312,6 +317,18 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	tracking_routes(s->tracking, s->http);
 	daemon_add_service(d, "http", app_http_start, app_http_stop, s);
 	app_actions_setup(s, d);
+	s->pollers = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)imap_poller_free);
+	for (guint i = 0; i < a->imap.mailboxes->len; i++) {
+		const struct imap_mailbox *mb = a->imap.mailboxes->pdata[i];
+		struct imap_poller *p = imap_poller_new(mb, &a->store, in, m);
+		char *name = g_strdup_printf("imap:%s", mb->name);
+
+		g_ptr_array_add(s->pollers, p);
+		daemon_add_service(d, name, imap_poller_start, imap_poller_stop,
+				   p);
+		g_free(name);
+	}
 	return 0;
 }
 
@@ -327,6 +344,8 @@ app_serve_teardown(struct app *a)
 	admin_free(s->admin);
 	outbox_free(s->outbox);
 	pickup_free(s->pickup);
+	if (s->pollers)
+		g_ptr_array_free(s->pollers, TRUE);
 	g_free(s);
 	a->serve = NULL;
 }

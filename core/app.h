@@ -17,6 +17,7 @@
 #include "tracking/tracking.h"
 #include "scoring/actions.h"
 #include "scoring/admin.h"
+#include "fbl/imap.h"
 #include "verp/keys.h"
 
 struct ingest;
@@ -32,6 +33,7 @@ struct app {
 	struct http_config http;
 	struct token_config token;
 	struct tracking_config tracking;
+	struct imap_config imap;
 	int64_t health_stale_ms;
 	struct actions_config actions; /* webhooks, digest, outbox */
 	struct admin_config admin;

@@ -165,7 +165,9 @@ ingest_resolve_token(struct ingest *in, struct report *r)
 	}
 	if (best.valid == 0) {
 		r->token = best;
-	} else if (r->kind != REPORT_NOT_FEEDBACK) {
+	} else if (r->kind != REPORT_NOT_FEEDBACK &&
+		   r->kind != REPORT_DMARC_AGGREGATE) {
+		/* Aggregate reports are about domains, not one send. */
 		r->token.valid = 0;
 		r->token.error =
 			g_strdup_printf("no token found (%u places looked at)",
@@ -244,6 +246,146 @@ ingest_event_type(const struct report *r, const struct report_rcpt *rc)
 	return NULL;
 }
 
+/*
+ * ARF: when no valid token was found, the original's Message-ID may still
+ * name a send recorded at send time (reporters that strip Return-Path and
+ * our header but quote the Message-ID). Never the recipient alone.
+ */
+static int
+ingest_arf_attribute(struct store *st, const struct report *r, int64_t *account,
+		     int64_t *send, const char **how, GError **error)
+{
+	int rc;
+
+	*how = r->token.valid == 1 ? "token" : NULL;
+	if (r->token.valid == 1 || !r->feedback ||
+	    !r->feedback->original_message_id)
+		return 0;
+	rc = store_send_by_message_id(st, r->feedback->original_message_id,
+				      account, send, error);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		*how = "message-id";
+	return 0;
+}
+
+static void
+ingest_json_str(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+/* The event detail of a complaint: what scoring and people may want. */
+static char *
+ingest_arf_detail(const struct report *r, const char *how)
+{
+	const struct report_feedback *f = r->feedback;
+	JsonBuilder *b;
+	JsonNode *root;
+	char *s;
+
+	if (!f)
+		return NULL;
+	b = json_builder_new_immutable();
+	json_builder_begin_object(b);
+	ingest_json_str(b, "feedback_type", f->type);
+	json_builder_set_member_name(b, "incidents");
+	json_builder_add_int_value(b, f->incidents);
+	ingest_json_str(b, "user_agent", f->user_agent);
+	ingest_json_str(b, "source_ip", f->source_ip);
+	ingest_json_str(b, "attributed_by", how);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	s = json_to_string(root, FALSE);
+	json_node_unref(root);
+	g_object_unref(b);
+	return s;
+}
+
+/* DMARC aggregate records, unless the same report came in before. */
+static int
+ingest_dmarc_records(struct store *st, int64_t report_id,
+		     const struct report_dmarc *d, GError **error)
+{
+	int seen = store_dmarc_seen(st, d->org, d->report_id, d->domain,
+				    report_id, error);
+
+	if (seen != 0)
+		return seen < 0 ? -1 : 0;
+	for (guint i = 0; i < d->records->len; i++) {
+		const struct report_dmarc_record *rec = d->records->pdata[i];
+		struct store_dmarc_record sr = {
+			.report_id = report_id,
+			.org = d->org,
+			.report_ref = d->report_id,
+			.begin_s = d->begin,
+			.end_s = d->end,
+			.policy_domain = d->domain,
+			.source_ip = rec->source_ip,
+			.header_from = rec->header_from,
+			.count = rec->count,
+			.disposition = rec->disposition,
+			.dkim = rec->dkim,
+			.spf = rec->spf,
+		};
+
+		if (store_dmarc_add(st, &sr, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+ingest_events(struct store *st, int64_t report_id, const struct report *r,
+	      const struct store_report_result *res, const char *detail,
+	      int64_t now_ms, GError **error)
+{
+	int attributed = res->send >= 0;
+
+	for (guint i = 0; i < r->rcpts->len; i++) {
+		const struct report_rcpt *rc = r->rcpts->pdata[i];
+		const char *type = ingest_event_type(r, rc);
+		struct store_event ev = {
+			.ts_ms = now_ms,
+			.type = type,
+			.account = res->account,
+			.send = res->send,
+			.report = report_id,
+			.recipient = rc->recipient,
+			.reason = rc->reason,
+			.klass = rc->klass,
+			.status = rc->status,
+			.diagnostic = rc->diagnostic,
+			.verdict = NULL,
+			.detail = detail,
+		};
+		char *dedup;
+		int r2;
+
+		if (!type)
+			continue;
+		/* Without a recipient (redacted by the reporter) two reports
+		 * on one send are two complainers, not one said twice. */
+		if (attributed && rc->recipient)
+			dedup = g_strdup_printf("%s:%" G_GINT64_FORMAT ":%s",
+						type, res->send, rc->recipient);
+		else
+			dedup = g_strdup_printf("%s:r%" G_GINT64_FORMAT ":%u",
+						type, report_id, i);
+		ev.dedup = dedup;
+		r2 = store_event_add(st, &ev, NULL, error);
+		g_free(dedup);
+		if (r2 < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 ingest_commit(struct store *st, int64_t report_id, const struct report *r,
 	      int64_t now_ms, GError **error)
@@ -256,44 +398,26 @@ ingest_commit(struct store *st, int64_t report_id, const struct report *r,
 		.send = attributed ? (int64_t)r->token.serial : -1,
 		.token_error = r->token.valid == 0 ? r->token.error : NULL,
 	};
+	const char *how = NULL;
+	char *detail = NULL;
+	int rc;
 
-	if (store_report_classify(st, report_id, &res, error) < 0)
-		return -1;
-	for (guint i = 0; i < r->rcpts->len; i++) {
-		const struct report_rcpt *rc = r->rcpts->pdata[i];
-		const char *type = ingest_event_type(r, rc);
-		struct store_event ev = {
-			.ts_ms = now_ms,
-			.type = type,
-			.account = res.account,
-			.send = res.send,
-			.report = report_id,
-			.recipient = rc->recipient,
-			.reason = rc->reason,
-			.klass = rc->klass,
-			.status = rc->status,
-			.diagnostic = rc->diagnostic,
-			.verdict = NULL,
-		};
-		char *dedup;
-		int r2;
-
-		if (!type)
-			continue;
-		if (attributed)
-			dedup = g_strdup_printf(
-				"%s:%" G_GINT64_FORMAT ":%s", type, res.send,
-				rc->recipient ? rc->recipient : "");
-		else
-			dedup = g_strdup_printf("%s:r%" G_GINT64_FORMAT ":%u",
-						type, report_id, i);
-		ev.dedup = dedup;
-		r2 = store_event_add(st, &ev, NULL, error);
-		g_free(dedup);
-		if (r2 < 0)
+	if (r->kind == REPORT_ARF) {
+		if (ingest_arf_attribute(st, r, &res.account, &res.send, &how,
+					 error) < 0)
 			return -1;
+		detail = ingest_arf_detail(r, how);
 	}
-	return 0;
+	if (store_report_classify(st, report_id, &res, error) < 0) {
+		g_free(detail);
+		return -1;
+	}
+	if (r->kind == REPORT_DMARC_AGGREGATE && r->dmarc &&
+	    ingest_dmarc_records(st, report_id, r->dmarc, error) < 0)
+		return -1;
+	rc = ingest_events(st, report_id, r, &res, detail, now_ms, error);
+	g_free(detail);
+	return rc;
 }
 
 int

@@ -61,7 +61,7 @@ report_feedback_free(struct report_feedback *f)
 	g_free(f);
 }
 
-static void
+void
 report_dmarc_free(struct report_dmarc *d)
 {
 	if (!d)

@@ -115,6 +115,7 @@ void report_set_error(struct report *r, const char *fmt, ...)
 
 struct report_feedback *report_feedback_new(void);
 struct report_dmarc *report_dmarc_new(void);
+void report_dmarc_free(struct report_dmarc *d);
 struct report_dmarc_record *report_dmarc_add(struct report_dmarc *d);
 
 /* The JSON object of ../shared/formats.md; file names the input. */

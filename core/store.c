@@ -118,6 +118,14 @@ static const char *const store_migrations[] = {
 	" AND channel = 'digest';"
 	"CREATE INDEX outbox_account ON outbox(account_id, id);"
 	"CREATE INDEX state_history_ts ON state_history(ts_ms);",
+	/* 3: fbl: DMARC report identity (duplicates are sent under new
+	 * Message-IDs), per-mailbox counters of what was committed. */
+	"CREATE INDEX dmarc_records_ref ON dmarc_records(org, report_ref, "
+	"policy_domain);"
+	"ALTER TABLE mailbox_state ADD COLUMN updated_ms INTEGER NOT NULL "
+	"DEFAULT 0;"
+	"ALTER TABLE mailbox_state ADD COLUMN stored INTEGER NOT NULL "
+	"DEFAULT 0;",
 };
 
 /* store_hits_add(): rows of 15 parameters, 16 rows per statement. The
@@ -172,6 +180,11 @@ enum store_stmt {
 	S_ACT_EVENT_LIST,
 	S_ACT_TOP,
 	S_ACT_OVERRIDE_SINCE,
+	S_FBL_SEND_BY_MSGID,
+	S_FBL_DMARC_SEEN,
+	S_FBL_DMARC_INSERT,
+	S_FBL_MAILBOX_GET,
+	S_FBL_MAILBOX_SET,
 	S_TRACKING_HIT_INSERT,
 	S_TRACKING_HITS_INSERT,
 	S_TRACKING_RECLASSIFY,
@@ -321,6 +334,30 @@ static const char *const store_sql[S_NSTMT] = {
 		"ORDER BY c + h DESC, a.name LIMIT ?3",
 	[S_ACT_OVERRIDE_SINCE] = "SELECT max(ts_ms) FROM state_history WHERE "
 				 "account_id = ?1 AND source = 'operator'",
+	[S_FBL_SEND_BY_MSGID] =
+		"SELECT id, account_id FROM sends WHERE message_id IN (?1, "
+		"'<' || ?1 || '>') ORDER BY id DESC LIMIT 1",
+	[S_FBL_DMARC_SEEN] =
+		"SELECT 1 FROM dmarc_records WHERE org IS ?1 AND report_ref "
+		"IS ?2 AND policy_domain IS ?3 AND report_id <> ?4 LIMIT 1",
+	[S_FBL_DMARC_INSERT] =
+		"INSERT INTO dmarc_records (report_id, org, report_ref, "
+		"begin_s, "
+		"end_s, policy_domain, source_ip, header_from, count, "
+		"disposition, dkim, spf, account_id) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, (SELECT account_id FROM "
+		"account_domains WHERE domain = lower(coalesce(?8, ?6))))",
+	[S_FBL_MAILBOX_GET] =
+		"SELECT uidvalidity, last_uid FROM mailbox_state WHERE "
+		"mailbox = ?1",
+	[S_FBL_MAILBOX_SET] =
+		"INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, "
+		"updated_ms, stored) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+		"(mailbox) DO UPDATE SET last_uid = CASE WHEN uidvalidity = "
+		"excluded.uidvalidity THEN max(last_uid, excluded.last_uid) "
+		"ELSE excluded.last_uid END, uidvalidity = "
+		"excluded.uidvalidity, updated_ms = excluded.updated_ms, "
+		"stored = stored + excluded.stored",
 	[S_TRACKING_HIT_INSERT] =
 		STORE_HIT_INSERT STORE_HIT_ROW STORE_HIT_CONFLICT,
 	[S_TRACKING_HITS_INSERT] = STORE_HIT_INSERT STORE_HIT_ROW4
@@ -1533,6 +1570,111 @@ store_account_override_since(struct store *st, uint32_t id, int64_t *ts_ms,
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	return store_one_int(st, s, ts_ms, error);
+}
+
+/* ---- fbl ---------------------------------------------------------------- */
+
+int
+store_send_by_message_id(struct store *st, const char *message_id,
+			 int64_t *account, int64_t *send, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FBL_SEND_BY_MSGID, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, message_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*send = sqlite3_column_int64(s, 0);
+		*account = sqlite3_column_int64(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "send lookup");
+}
+
+int
+store_dmarc_seen(struct store *st, const char *org, const char *report_ref,
+		 const char *domain, int64_t report_id, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FBL_DMARC_SEEN, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, org);
+	store_bind_text(s, 2, report_ref);
+	store_bind_text(s, 3, domain);
+	sqlite3_bind_int64(s, 4, report_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0
+				 : store_fail(st, error, rc, "dmarc lookup");
+}
+
+int
+store_dmarc_add(struct store *st, const struct store_dmarc_record *rec,
+		GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FBL_DMARC_INSERT, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, rec->report_id);
+	store_bind_text(s, 2, rec->org);
+	store_bind_text(s, 3, rec->report_ref);
+	sqlite3_bind_int64(s, 4, rec->begin_s);
+	sqlite3_bind_int64(s, 5, rec->end_s);
+	store_bind_text(s, 6, rec->policy_domain);
+	store_bind_text(s, 7, rec->source_ip);
+	store_bind_text(s, 8, rec->header_from);
+	sqlite3_bind_int64(s, 9, rec->count);
+	store_bind_text(s, 10, rec->disposition);
+	store_bind_text(s, 11, rec->dkim);
+	store_bind_text(s, 12, rec->spf);
+	return store_exec_stmt(st, s, error);
+}
+
+int
+store_mailbox_get(struct store *st, const char *mailbox, uint32_t *uidvalidity,
+		  uint32_t *last_uid, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FBL_MAILBOX_GET, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, mailbox);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity = (uint32_t)sqlite3_column_int64(s, 0);
+		*last_uid = (uint32_t)sqlite3_column_int64(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "mailbox");
+}
+
+int
+store_mailbox_set(struct store *st, const char *mailbox, uint32_t uidvalidity,
+		  uint32_t last_uid, int64_t stored, int64_t now_ms,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FBL_MAILBOX_SET, error);
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, mailbox);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	sqlite3_bind_int64(s, 3, last_uid);
+	sqlite3_bind_int64(s, 4, now_ms);
+	sqlite3_bind_int64(s, 5, stored);
+	return store_exec_stmt(st, s, error);
 }
 
 /* ---- tracking ---------------------------------------------------------- */

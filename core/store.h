@@ -360,6 +360,47 @@ int store_top_accounts(struct store *st, int64_t since_ms, int64_t until_ms,
 		       void (*fn)(void *ud, uint32_t id, const char *name,
 				  int64_t complaints, int64_t bounce_hard),
 		       void *ud, GError **error);
+/* ---- fbl ---------------------------------------------------------------- */
+
+/* The send whose recorded Message-ID is message_id (given without angle
+ * brackets; rows stored with or without them match): 0 found (*account,
+ * *send filled), 1 none, -1 error. */
+int store_send_by_message_id(struct store *st, const char *message_id,
+			     int64_t *account, int64_t *send, GError **error);
+
+/* One <record> of a DMARC aggregate report. The account is the owner of
+ * header_from (else policy_domain) in account_domains, when known. */
+struct store_dmarc_record {
+	int64_t report_id; /* the reports row it came in */
+	const char *org;
+	const char *report_ref; /* the report's own <report_id> */
+	int64_t begin_s;
+	int64_t end_s;
+	const char *policy_domain;
+	const char *source_ip;
+	const char *header_from;
+	int64_t count;
+	const char *disposition;
+	const char *dkim;
+	const char *spf;
+};
+
+int store_dmarc_add(struct store *st, const struct store_dmarc_record *rec,
+		    GError **error);
+/* 1 when records of this (org, report_ref, domain) were already stored
+ * from another reports row (reporters resend reports), 0 when not. */
+int store_dmarc_seen(struct store *st, const char *org, const char *report_ref,
+		     const char *domain, int64_t report_id, GError **error);
+
+/* What an IMAP poller committed: the folder's UIDVALIDITY and the highest
+ * UID stored. get: 0 found, 1 none, -1 error. set: last_uid only grows
+ * within one UIDVALIDITY; stored adds to a running count. */
+int store_mailbox_get(struct store *st, const char *mailbox,
+		      uint32_t *uidvalidity, uint32_t *last_uid,
+		      GError **error);
+int store_mailbox_set(struct store *st, const char *mailbox,
+		      uint32_t uidvalidity, uint32_t last_uid, int64_t stored,
+		      int64_t now_ms, GError **error);
 
 /* ---- tracking ---------------------------------------------------------- */
 

@@ -1,11 +1,12 @@
 #!/bin/sh
-# tests/golden.sh regen|check FBLD: golden tests of the parsers. Every
-# tests/data/*/NAME.eml is classified with `fbld parse` and compared with
-# NAME.json beside it (regen rewrites NAME.json; check prints a diff and
-# fails on any difference).
-#
-# A directory may hold golden.conf, used for its samples (keys, token
-# settings). Samples may carry placeholders, replaced before parsing so
+# tests/golden.sh regen|check FBLD: golden tests of the parsers through
+# `fbld parse`. Every NAME.eml of a tests/data/*/ directory that holds a
+# golden.conf is classified with that configuration (keys, token
+# settings) and compared with NAME.json beside it (regen rewrites
+# NAME.json; check prints a diff and fails on any difference). Directories
+# without golden.conf belong to a module's own golden unit test (e.g.
+# tests/unit/test_fbl_golden.c, which runs on a fixed clock).
+# Samples may carry placeholders, replaced before parsing so
 # that tokens are minted with that configuration on the day of the test
 # (a token has a date; one written into a file would expire):
 #   @@TOKEN ACCOUNT SERIAL [RECIPIENT]@@  the bounce address of the send
@@ -70,8 +71,8 @@ for eml in tests/data/*/*.eml; do
 	[ -f "$eml" ] || continue
 	dir=$(dirname "$eml")
 	name=$(basename "$eml" .eml)
-	conf=""
-	[ -f "$dir/golden.conf" ] && conf="$dir/golden.conf"
+	[ -f "$dir/golden.conf" ] || continue
+	conf="$dir/golden.conf"
 	fill "$eml" "$conf" "$tmp/in.eml"
 	if [ -n "$conf" ]; then
 		"$FBLD" parse --config "$conf" - <"$tmp/in.eml" >"$tmp/line"
