@@ -1694,25 +1694,36 @@ store_checkpoint(struct store *st, GError **error)
 	return store_exec(st, "PRAGMA wal_checkpoint(PASSIVE)", error);
 }
 
+/* A string the caller keeps valid until the statement has run: bound
+ * without a copy. */
+static void
+store_bind_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
 /* Binds h to the 15 parameters from index base + 1 on. */
 static void
 store_bind_hit(sqlite3_stmt *s, int base, const struct store_hit *h)
 {
 	sqlite3_bind_int64(s, base + 1, h->ts_ms);
-	sqlite3_bind_text(s, base + 2, h->type, -1, SQLITE_STATIC);
+	store_bind_static(s, base + 2, h->type);
 	sqlite3_bind_int64(s, base + 3, h->account);
 	sqlite3_bind_int64(s, base + 4, (sqlite3_int64)h->send);
-	store_bind_text(s, base + 5, h->recipient);
-	sqlite3_bind_text(s, base + 6, h->reason, -1, SQLITE_STATIC);
+	store_bind_static(s, base + 5, h->recipient);
+	store_bind_static(s, base + 6, h->reason);
 	sqlite3_bind_int(s, base + 7, h->machine);
-	sqlite3_bind_text(s, base + 8, h->verdict, -1, SQLITE_STATIC);
-	store_bind_text(s, base + 9, h->why);
-	store_bind_text(s, base + 10, h->ip);
-	store_bind_text(s, base + 11, h->user_agent);
-	store_bind_text(s, base + 12, h->url);
+	store_bind_static(s, base + 8, h->verdict);
+	store_bind_static(s, base + 9, h->why);
+	store_bind_static(s, base + 10, h->ip);
+	store_bind_static(s, base + 11, h->user_agent);
+	store_bind_static(s, base + 12, h->url);
 	store_bind_id(s, base + 13, h->since_send_ms);
-	store_bind_text(s, base + 14, h->send_time);
-	store_bind_text(s, base + 15, h->dedup);
+	store_bind_static(s, base + 14, h->send_time);
+	store_bind_static(s, base + 15, h->dedup);
 }
 
 int

@@ -411,8 +411,9 @@ int store_mailbox_set(struct store *st, const char *mailbox,
 int store_set_autocheckpoint(struct store *st, int pages, GError **error);
 int store_checkpoint(struct store *st, GError **error);
 
-/* One engagement hit (open, click, unsubscribe) as an event. type,
- * reason and verdict must be static strings. The detail column is a JSON
+/* One engagement hit (open, click, unsubscribe) as an event. Strings are
+ * bound without a copy: valid until store_hits_add() returns. The detail
+ * column is a JSON
  * object built by SQLite from the fields below "why"; members not set are
  * null. */
 struct store_hit {
