@@ -2,6 +2,7 @@
 #include "core/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <gio/gio.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -426,6 +427,33 @@ http_start_one(struct http_server *srv, struct sockaddr_storage *ss)
 		MHD_OPTION_URI_LOG_CALLBACK, http_uri, srv, MHD_OPTION_END);
 }
 
+/*
+ * Sockets that share a port through SO_REUSEPORT would also share it with
+ * a second fbld started by mistake: first check, with a plain socket, that
+ * nobody listens there (0 free, -1 taken, with the error set).
+ */
+static int
+http_port_free(const struct http_config *hc, const struct sockaddr_storage *ss,
+	       GError **error)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, rc;
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+
+	if (fd < 0)
+		return 0; /* the listeners will tell */
+	/* As the listeners do: a port in TIME_WAIT is free. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	rc = bind(fd, (const struct sockaddr *)ss, len);
+	close(fd);
+	if (rc == 0 || errno != EADDRINUSE)
+		return 0;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+		    "%s:%d is in use (another fbld?)", hc->address, hc->port);
+	return -1;
+}
+
 int
 http_server_start(struct http_server *srv, GError **error)
 {
@@ -433,6 +461,9 @@ http_server_start(struct http_server *srv, GError **error)
 	const union MHD_DaemonInfo *di;
 
 	if (http_sockaddr(&srv->cfg, &ss, error) < 0)
+		return -1;
+	if (srv->cfg.threads > 1 && srv->cfg.port != 0 &&
+	    http_port_free(&srv->cfg, &ss, error) < 0)
 		return -1;
 	for (int i = 0; i < srv->cfg.threads; i++) {
 		struct MHD_Daemon *d = http_start_one(srv, &ss);

@@ -17,7 +17,9 @@
  * client address and thread, 0 for none).
  *
  * Each of the threads listens on its own socket on the same address
- * (SO_REUSEPORT), so the kernel spreads connections evenly over them.
+ * (SO_REUSEPORT), so the kernel spreads connections evenly over them; a
+ * port some other socket listens on is refused first, so a second daemon
+ * started by mistake fails instead of sharing the port.
  */
 #ifndef FBLD_HTTP_H
 #define FBLD_HTTP_H

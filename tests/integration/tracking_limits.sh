@@ -45,5 +45,11 @@ wait_for "grep -q connected '$T/slow.out'" || fail "slow clients did not connect
 wait "$SLOW" || fail "slow client script failed: $(cat "$T/slow.out")"
 grep -q '^closed 51$' "$T/slow.out" || fail "stalled clients: $(cat "$T/slow.out")"
 curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || fail "unhealthy"
+# The listeners share their port (SO_REUSEPORT), but never with a second
+# fbld started by mistake.
+if "$FBLD" serve --config "$T/fbld.conf" >"$T/second.log" 2>&1; then
+	fail "a second fbld started on the same port"
+fi
+grep -q "is in use" "$T/second.log" || fail "second fbld: $(cat "$T/second.log")"
 kill -0 "$FBLD_PID" || fail "the daemon died"
 exit 0
