@@ -1694,6 +1694,17 @@ store_checkpoint(struct store *st, GError **error)
 	return store_exec(st, "PRAGMA wal_checkpoint(PASSIVE)", error);
 }
 
+int
+store_set_cache(struct store *st, int64_t bytes, GError **error)
+{
+	char sql[64];
+
+	/* A negative cache_size is in KiB. */
+	g_snprintf(sql, sizeof(sql), "PRAGMA cache_size = %" G_GINT64_FORMAT,
+		   -(bytes / 1024));
+	return store_exec(st, sql, error);
+}
+
 /* A string the caller keeps valid until the statement has run: bound
  * without a copy. */
 static void

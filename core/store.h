@@ -410,6 +410,8 @@ int store_mailbox_set(struct store *st, const char *mailbox,
  * into the database without waiting for readers or writers. */
 int store_set_autocheckpoint(struct store *st, int pages, GError **error);
 int store_checkpoint(struct store *st, GError **error);
+/* The connection's page cache, in bytes (SQLite's default is 2 MB). */
+int store_set_cache(struct store *st, int64_t bytes, GError **error);
 
 /* One engagement hit (open, click, unsubscribe) as an event. Strings are
  * bound without a copy: valid until store_hits_add() returns. The detail

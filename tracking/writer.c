@@ -17,8 +17,8 @@
 #define WRITER_PAUSE_MAX_MS 2000
 /* Group commit: at most a commit per WRITER_LINGER_MS, unless that many
  * hits are waiting. Unsubscribes wait for it: keep it short. */
-#define WRITER_LINGER_MS 20
-#define WRITER_BATCH_ENOUGH 2048
+#define WRITER_LINGER_MS 50
+#define WRITER_BATCH_ENOUGH 8192
 /* How often the checkpointer copies the WAL into the database, and the
  * WAL size (pages, 64 MB) at which the writer does it itself: under a
  * steady stream of commits the WAL can only start over after a checkpoint
@@ -26,6 +26,7 @@
  * checkpointer has copied (and synced) all but the last moment's. */
 #define WRITER_CHECKPOINT_MS 250
 #define WRITER_AUTOCHECKPOINT_PAGES 16000
+#define WRITER_CACHE_BYTES (32 << 20)
 
 struct writer_send {
 	int64_t created_ms; /* -1: no such send */
@@ -591,6 +592,10 @@ tracking_writer_start(struct tracking_writer *w, struct store *st,
 	w->stopping = 0;
 	if (ckpt_st && store_set_autocheckpoint(st, WRITER_AUTOCHECKPOINT_PAGES,
 						error) < 0)
+		return -1;
+	/* The indexes the hits go into (by send, by account) are read and
+	 * rewritten all over: keep them in memory. */
+	if (store_set_cache(st, WRITER_CACHE_BYTES, error) < 0)
 		return -1;
 	w->thread = g_thread_try_new("fbld-tracking", writer_main, w, error);
 	if (!w->thread)

@@ -3,7 +3,7 @@
  * the one thread that drains it (group commit).
  *
  * Handlers push hits (any thread, never blocking on the disk); the writer
- * takes everything queued at once (at most a batch per 20 ms unless many
+ * takes everything queued at once (at most a batch per 50 ms unless many
  * wait), verifies the tokens of opens (the pixel's answer does not depend
  * on them, so the HMAC stays off the request path; a bad one is counted
  * and dropped), finishes each hit's verdict (the timing rules, with the
