@@ -18,7 +18,8 @@
 # Environment: FBLD (binary), WRK_THREADS, WRK_CONNS, FBLD_THREADS (the
 # [http] threads, default 2 as in fbld's own default; 1 leaves a whole CPU
 # to the writer, which keeps up better on a busy machine but caps the
-# request rate), TOKENS (default 4000), ROUNDS (default 3).
+# request rate), FBLD_HTTP_EXTRA (more [http] lines, e.g. "max_header =
+# 8k"), TOKENS (default 4000), ROUNDS (default 3).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 FBLD=${FBLD:-$TOP/build/release/fbld}
@@ -87,6 +88,7 @@ level = notice
 [http]
 listen = 127.0.0.1:$FPORT
 threads = $FBLD_THREADS
+${FBLD_HTTP_EXTRA:-}
 EOF
 
 # Distinct valid tokens for fbld; the same count of distinct queries for
