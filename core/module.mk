@@ -1,5 +1,5 @@
 # core/: main, CLI, config, logging, store, spool, ingest router, HTTP.
-LIB_SRCS += core/log.c core/config.c core/store.c core/spool.c \
+LIB_SRCS += core/log.c core/config.c core/jsonval.c core/store.c core/spool.c \
 	core/report.c core/ingest.c core/pickup.c core/metrics.c \
 	core/http.c core/daemon.c
 # The composition root: the only files that include every module.
