@@ -87,6 +87,9 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	spool_config_load(a->cfg, &a->spool);
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
 	token_config_load(a->cfg, create, &a->token);
+	mark_config_load(a->cfg, &a->mark);
+	milter_config_load(a->cfg, &a->milter);
+	policyd_config_load(a->cfg, &a->policyd);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	if (config_finish(a->cfg, error) < 0) {
@@ -106,6 +109,9 @@ app_clear(struct app *a)
 	spool_config_clear(&a->spool);
 	http_config_clear(&a->http);
 	token_config_clear(&a->token);
+	mark_config_clear(&a->mark);
+	milter_config_clear(&a->milter);
+	policyd_config_clear(&a->policyd);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -138,6 +144,7 @@ struct app_serve {
 	struct metrics *m;
 	struct pickup *pickup;
 	struct http_server *http;
+	struct policyd *policyd;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -210,6 +217,22 @@ app_http_stop(void *ud)
 	g_clear_pointer(&s->http, http_server_free);
 }
 
+static int
+app_policy_start(void *ud, GError **error)
+{
+	struct app_serve *s = ud;
+
+	return policyd_start(s->policyd, error);
+}
+
+static void
+app_policy_stop(void *ud)
+{
+	struct app_serve *s = ud;
+
+	g_clear_pointer(&s->policyd, policyd_free);
+}
+
 int
 app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 		struct ingest *in, struct metrics *m, GError **error)
@@ -230,6 +253,12 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
 	daemon_add_service(d, "http", app_http_start, app_http_stop, s);
+	if (a->policyd.address) {
+		s->policyd = policyd_new(&a->policyd, &a->mark.identity,
+					 &a->mark.policy, &a->store, m);
+		daemon_add_service(d, "policy", app_policy_start,
+				   app_policy_stop, s);
+	}
 	return 0;
 }
 
@@ -241,6 +270,7 @@ app_serve_teardown(struct app *a)
 	if (!s)
 		return;
 	http_server_free(s->http);
+	policyd_free(s->policyd);
 	pickup_free(s->pickup);
 	g_free(s);
 	a->serve = NULL;

@@ -15,6 +15,9 @@
 #include "core/spool.h"
 #include "core/store.h"
 #include "verp/keys.h"
+#include "verp/mark.h"
+#include "verp/milter.h"
+#include "verp/policyd.h"
 
 struct ingest;
 struct daemon;
@@ -28,6 +31,9 @@ struct app {
 	struct spool_config spool;
 	struct http_config http;
 	struct token_config token;
+	struct mark_config mark;     /* [milter], [policy], [sender-domain:*] */
+	struct milter_config milter; /* [milter]: the libmilter side */
+	struct policyd_config policyd; /* [policy]: the policy service */
 	int64_t health_stale_ms;
 	struct app_serve *serve; /* what `fbld serve` runs, see app.c */
 };
@@ -66,6 +72,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_milter(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);

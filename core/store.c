@@ -107,6 +107,10 @@ static const char *const store_migrations[] = {
 	" mailbox TEXT PRIMARY KEY,"
 	" uidvalidity INTEGER NOT NULL,"
 	" last_uid INTEGER NOT NULL);",
+	/* 2 (milter): a bounce domain per sending domain, so the return
+	 * path can sit under the customer's own domain (DMARC SPF
+	 * alignment). */
+	"ALTER TABLE account_domains ADD COLUMN bounce_domain TEXT;",
 };
 
 enum store_stmt {
@@ -127,6 +131,12 @@ enum store_stmt {
 	S_REPORT_COUNTS,
 	S_REPORT_LIST,
 	S_EVENT_INSERT,
+	S_MILTER_SEND_RECORD,
+	S_MILTER_SEND_RCPT,
+	S_MILTER_ACCOUNT_SETTINGS,
+	S_MILTER_DOMAIN_LOOKUP,
+	S_MILTER_SUPPRESSION,
+	S_MILTER_RCPTS_SINCE,
 	S_NSTMT
 };
 
@@ -173,6 +183,23 @@ static const char *const store_sql[S_NSTMT] = {
 		"machine, verdict, detail, dedup) VALUES (?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 		"ON CONFLICT (dedup) DO NOTHING",
+	[S_MILTER_SEND_RECORD] =
+		"UPDATE sends SET token = ?2, message_id = ?3, queue_id = ?4, "
+		"env_from = ?5, identity_source = ?6, rcpt_count = ?7, "
+		"size = ?8, fingerprint = ?9 WHERE id = ?1 AND account_id = "
+		"?10",
+	[S_MILTER_SEND_RCPT] = "INSERT OR IGNORE INTO send_rcpts (send_id, "
+			       "rcpt) VALUES (?1, ?2)",
+	[S_MILTER_ACCOUNT_SETTINGS] = "SELECT bounce_domain, options FROM "
+				      "accounts WHERE id = ?1",
+	[S_MILTER_DOMAIN_LOOKUP] = "SELECT account_id, bounce_domain FROM "
+				   "account_domains WHERE domain = ?1",
+	[S_MILTER_SUPPRESSION] = "SELECT 1 FROM suppressions WHERE "
+				 "account_id = ?1 AND recipient IN (?2, "
+				 "lower(?2))",
+	[S_MILTER_RCPTS_SINCE] = "SELECT coalesce(sum(rcpt_count), 0) FROM "
+				 "sends WHERE account_id = ?1 AND "
+				 "created_ms >= ?2",
 };
 
 struct store {
@@ -852,4 +879,125 @@ store_query(struct store *st, const char *sql,
 	g_free(cols);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, sql);
+}
+
+/* ---- milter --------------------------------------------------------------- */
+
+int
+store_send_record(struct store *st, const struct store_send *snd,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_SEND_RECORD, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)snd->serial);
+	store_bind_text(s, 2, snd->token);
+	store_bind_text(s, 3, snd->message_id);
+	store_bind_text(s, 4, snd->queue_id);
+	store_bind_text(s, 5, snd->env_from);
+	store_bind_text(s, 6, snd->identity_source);
+	sqlite3_bind_int64(s, 7, snd->n_rcpts);
+	sqlite3_bind_int64(s, 8, snd->size);
+	store_bind_text(s, 9, snd->fingerprint);
+	sqlite3_bind_int64(s, 10, snd->account);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1) {
+		g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
+			    "store: no reserved send %" G_GUINT64_FORMAT
+			    " for account %u",
+			    (guint64)snd->serial, snd->account);
+		return -1;
+	}
+	for (unsigned i = 0; i < snd->n_rcpts; i++) {
+		if (!(s = store_stmt(st, S_MILTER_SEND_RCPT, error)))
+			return -1;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)snd->serial);
+		store_bind_text(s, 2, snd->rcpts[i]);
+		if (store_exec_stmt(st, s, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_account_settings(struct store *st, uint32_t id, char **bounce_domain,
+		       char **options, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_ACCOUNT_SETTINGS, error);
+	int rc;
+
+	*bounce_domain = *options = NULL;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*bounce_domain = store_col_dup(s, 0);
+		*options = store_col_dup(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "account");
+}
+
+int
+store_domain_lookup(struct store *st, const char *domain, uint32_t *account,
+		    char **bounce_domain, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_DOMAIN_LOOKUP, error);
+	int rc;
+
+	if (bounce_domain)
+		*bounce_domain = NULL;
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, domain);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*account = (uint32_t)sqlite3_column_int64(s, 0);
+		if (bounce_domain)
+			*bounce_domain = store_col_dup(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "domain");
+}
+
+int
+store_suppression_contains(struct store *st, uint32_t account,
+			   const char *recipient, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_SUPPRESSION, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	store_bind_text(s, 2, recipient);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "suppression");
+}
+
+int
+store_send_rcpts_since(struct store *st, uint32_t account, int64_t since_ms,
+		       int64_t *count, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_RCPTS_SINCE, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, since_ms);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "rate");
 }
