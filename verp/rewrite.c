@@ -200,26 +200,35 @@ rw_pixel(htmlDocPtr doc, struct rw_ctx *c)
 	return 1;
 }
 
+static int
+rw_out_write(void *ctx, const char *buf, int len)
+{
+	g_byte_array_append(ctx, (const guint8 *)buf, (guint)len);
+	return len;
+}
+
 static GByteArray *
 rw_serialise(htmlDocPtr doc, const char *charset)
 {
 	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
-	xmlOutputBufferPtr ob;
 	GByteArray *out;
+	xmlOutputBufferPtr ob;
 
 	if (!h)
 		return NULL;
-	ob = xmlAllocOutputBuffer(h);
+	out = g_byte_array_new();
+	/* libxml2 converts from UTF-8 to the charset before writing. */
+	ob = xmlOutputBufferCreateIO(rw_out_write, NULL, out, h);
 	if (!ob) {
 		xmlCharEncCloseFunc(h);
+		g_byte_array_unref(out);
 		return NULL;
 	}
 	htmlDocContentDumpFormatOutput(ob, doc, charset, 0);
-	xmlOutputBufferFlush(ob);
-	out = g_byte_array_new();
-	g_byte_array_append(out, xmlOutputBufferGetContent(ob),
-			    (guint)xmlOutputBufferGetSize(ob));
-	xmlOutputBufferClose(ob);
+	if (xmlOutputBufferClose(ob) < 0) {
+		g_byte_array_unref(out);
+		return NULL;
+	}
 	return out;
 }
 
@@ -228,20 +237,21 @@ static GByteArray *
 rw_decoded(GMimePart *part)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *mem;
 	GByteArray *ba;
+	GMimeStream *mem;
 
 	if (!w)
 		return NULL;
-	mem = g_mime_stream_mem_new();
+	ba = g_byte_array_new();
+	mem = g_mime_stream_mem_new_with_byte_array(ba);
+	/* The array is ours, not the stream's. */
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	g_mime_data_wrapper_write_to_stream(w, mem);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_object_unref(mem);
 	if (ba->len > REWRITE_PART_MAX) {
-		g_object_unref(mem);
+		g_byte_array_unref(ba);
 		return NULL;
 	}
-	ba = g_byte_array_ref(ba);
-	g_object_unref(mem);
 	return ba;
 }
 
