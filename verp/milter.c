@@ -20,6 +20,7 @@
 #include "verp/mark.h"
 
 #define MILTER_POOL_MAX 32
+#define MILTER_DATA_MAX (1024 * 1024 - 1)
 
 struct milter_stats {
 	struct metric *marked, *unchanged, *deferred, *rejected, *held,
@@ -554,11 +555,16 @@ static int
 milter_open(const struct milter_config *mc, GError **error)
 {
 	char *conn = g_strdup(mc->listen);
-	int ok = smfi_setconn(conn) == MI_SUCCESS &&
-		 smfi_settimeout((int)(mc->timeout_ms / 1000)) == MI_SUCCESS &&
-		 smfi_setbacklog(mc->backlog) == MI_SUCCESS &&
-		 smfi_register(milter_desc) == MI_SUCCESS &&
-		 smfi_opensocket(true) == MI_SUCCESS;
+	int ok;
+
+	/* Postfix sends a header in one packet, up to its header_size_limit
+	 * (100 kB): libmilter's default of 64 kB would drop the connection. */
+	smfi_setmaxdatasize(MILTER_DATA_MAX);
+	ok = smfi_setconn(conn) == MI_SUCCESS &&
+	     smfi_settimeout((int)(mc->timeout_ms / 1000)) == MI_SUCCESS &&
+	     smfi_setbacklog(mc->backlog) == MI_SUCCESS &&
+	     smfi_register(milter_desc) == MI_SUCCESS &&
+	     smfi_opensocket(true) == MI_SUCCESS;
 
 	/* libmilter keeps its own copy of the connection spec. */
 	g_free(conn);

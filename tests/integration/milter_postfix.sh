@@ -87,6 +87,13 @@ swaks --server "127.0.0.1:$PF_PORT" --xclient-login alice \
 	--header "X-Fbld-Ref: forged-by-the-customer" \
 	--header "Subject: sasl" >"$T/swaks1.log" 2>&1 ||
 	fail "the SASL submission was refused"
+# A header of 90 kB: under Postfix's header_size_limit, over libmilter's
+# default packet size.
+swaks --server "127.0.0.1:$PF_PORT" --xclient-login alice \
+	--xclient-addr 127.0.0.1 --from alice@cust1.test.invalid \
+	--to big@remote.test.invalid --header "Subject: big" \
+	--header "X-Big: $(python3 -c 'print("y" * 90000)')" \
+	>"$T/swaks-big.log" 2>&1 || fail "the message with a 90 kB header was refused"
 printf 'From: web@cust2.test.invalid\nTo: c@remote.test.invalid\nSubject: local\n\nSent by a PHP script.\n' |
 	pf_sendmail -t -i -f web@cust2.test.invalid ||
 	fail "sendmail failed"
@@ -127,11 +134,14 @@ check_marked() { # check_marked FILE ACCOUNT-ID ACCOUNT-NAME SOURCE
 	[ "$(sql "SELECT identity_source FROM sends WHERE token = '$tok'")" = "$4" ] ||
 		fail "$4: send not recorded with its identity source"
 }
+SB=$(sink_file big)
+[ -n "$SB" ] || fail "the message with a 90 kB header did not reach the sink"
+check_marked "$SB" "$ALICE" alice sasl
 check_marked "$S1" "$ALICE" alice sasl
 check_marked "$S2" "$WEBSHOP" webshop local
 grep -q forged-by-the-customer "$S1" && fail "the forged reference header survived"
 
-SEND1=$(sql "SELECT id FROM sends WHERE account_id = $ALICE")
+SEND1=$(sql "SELECT id FROM sends WHERE account_id = $ALICE AND rcpt_count = 2")
 [ "$(sql "SELECT rcpt_count FROM sends WHERE id = $SEND1")" = 2 ] ||
 	fail "recipients not recorded"
 [ "$(sql "SELECT count(*) FROM send_rcpts WHERE send_id = $SEND1 AND rcpt IN ('a@remote.test.invalid', 'b@reject.test.invalid')")" = 2 ] ||
@@ -182,9 +192,9 @@ smtp_webshop() { # smtp_webshop LOG: an unauthenticated SMTP submission
 		>"$T/$1.log" 2>&1 || true
 }
 
-# The policy service at RCPT: alice may send to 3 recipients an hour and
-# her recorded sends have 3 already.
-sql "UPDATE accounts SET options = '{\"rate_limit\": 3}' WHERE id = $ALICE"
+# The policy service at RCPT: alice may send to 4 recipients an hour and
+# her recorded sends have 4 already.
+sql "UPDATE accounts SET options = '{\"rate_limit\": 4}' WHERE id = $ALICE"
 smtp_alice alice-rate
 grep -q "<\*\* *450 4.7.1 <e@remote.test.invalid>: Recipient address rejected: Recipient rate limit" \
 	"$T/alice-rate.log" ||
