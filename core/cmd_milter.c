@@ -11,6 +11,7 @@
 #include "core/app.h"
 #include "verp/mark.h"
 #include "verp/milter.h"
+#include "verp/recorder.h"
 
 int
 cmd_milter(int argc, char **argv)
@@ -28,7 +29,8 @@ cmd_milter(int argc, char **argv)
 	GOptionContext *ctx = g_option_context_new("- run the fbld milter");
 	struct mark_urls urls;
 	struct mark_ctx mctx;
-	GMutex write_lock;
+	struct store_config rsc;
+	struct recorder *rec;
 	GError *e = NULL;
 	int rc = 1;
 
@@ -66,9 +68,12 @@ cmd_milter(int argc, char **argv)
 	}
 	g_mime_init();
 	xmlInitParser();
-	g_mutex_init(&write_lock);
 	mark_template_urls(&a.mark, &urls);
-	mctx = (struct mark_ctx){ &a.mark, &a.token, &urls, &write_lock };
+	/* The recorder's connection waits as long as the milter's. */
+	rsc = a.store;
+	rsc.busy_timeout_ms = a.milter.store_timeout_ms;
+	rec = recorder_new(&rsc, a.token.keys);
+	mctx = (struct mark_ctx){ &a.mark, &a.token, &urls, rec };
 	log_notice("milter: started version=%s store=%s", FBLD_VERSION,
 		   a.store.path);
 	rc = milter_run(&a.milter, &mctx, &a.store, &e);
@@ -81,7 +86,7 @@ cmd_milter(int argc, char **argv)
 	} else {
 		log_notice("milter: stopped");
 	}
-	g_mutex_clear(&write_lock);
+	recorder_free(rec);
 	g_mime_shutdown();
 out:
 	app_clear(&a);

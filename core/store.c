@@ -137,6 +137,7 @@ enum store_stmt {
 	S_MILTER_DOMAIN_LOOKUP,
 	S_MILTER_SUPPRESSION,
 	S_MILTER_RCPTS_SINCE,
+	S_MILTER_NEXT_SERIAL,
 	S_NSTMT
 };
 
@@ -184,10 +185,11 @@ static const char *const store_sql[S_NSTMT] = {
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 		"ON CONFLICT (dedup) DO NOTHING",
 	[S_MILTER_SEND_RECORD] =
-		"UPDATE sends SET token = ?2, message_id = ?3, queue_id = ?4, "
-		"env_from = ?5, identity_source = ?6, rcpt_count = ?7, "
-		"size = ?8, fingerprint = ?9 WHERE id = ?1 AND account_id = "
-		"?10",
+		"INSERT INTO sends (id, token, message_id, queue_id, env_from, "
+		"identity_source, rcpt_count, size, fingerprint, account_id, "
+		"created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11)",
+	[S_MILTER_NEXT_SERIAL] = "SELECT coalesce(max(id), 0) + 1 FROM sends",
 	[S_MILTER_SEND_RCPT] = "INSERT OR IGNORE INTO send_rcpts (send_id, "
 			       "rcpt) VALUES (?1, ?2)",
 	[S_MILTER_ACCOUNT_SETTINGS] = "SELECT bounce_domain, options FROM "
@@ -884,7 +886,21 @@ store_query(struct store *st, const char *sql,
 /* ---- milter --------------------------------------------------------------- */
 
 int
-store_send_record(struct store *st, const struct store_send *snd,
+store_send_next_serial(struct store *st, uint64_t *serial, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_NEXT_SERIAL, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	*serial = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "serial");
+}
+
+int
+store_send_insert(struct store *st, const struct store_send *snd,
 		  GError **error)
 {
 	sqlite3_stmt *s = store_stmt(st, S_MILTER_SEND_RECORD, error);
@@ -901,15 +917,9 @@ store_send_record(struct store *st, const struct store_send *snd,
 	sqlite3_bind_int64(s, 8, snd->size);
 	store_bind_text(s, 9, snd->fingerprint);
 	sqlite3_bind_int64(s, 10, snd->account);
+	sqlite3_bind_int64(s, 11, snd->created_ms);
 	if (store_exec_stmt(st, s, error) < 0)
 		return -1;
-	if (sqlite3_changes(st->db) != 1) {
-		g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
-			    "store: no reserved send %" G_GUINT64_FORMAT
-			    " for account %u",
-			    (guint64)snd->serial, snd->account);
-		return -1;
-	}
 	for (unsigned i = 0; i < snd->n_rcpts; i++) {
 		if (!(s = store_stmt(st, S_MILTER_SEND_RCPT, error)))
 			return -1;

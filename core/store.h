@@ -200,12 +200,12 @@ int store_query(struct store *st, const char *sql,
 
 /* ---- milter ---------------------------------------------------------------- */
 
-/* One recorded send: the row reserved by store_send_reserve() completed
- * with what the milter saw. Recipients are stored as given (the milter
- * lowercases them); duplicates are stored once. */
+/* One recorded send, as the milter saw it. Recipients are stored as given
+ * (the milter lowercases them); duplicates are stored once. */
 struct store_send {
 	uint32_t account;
 	uint64_t serial;
+	int64_t created_ms;
 	const char *token;
 	const char *message_id;
 	const char *queue_id;
@@ -217,8 +217,13 @@ struct store_send {
 	const char *fingerprint; /* verp/fingerprint.h text form, or NULL */
 };
 
-/* Completes a reserved send; fails when serial is not a send of account. */
-int store_send_record(struct store *st, const struct store_send *s,
+/* The serial the next send will get. Inside a transaction (store_begin)
+ * only: the write lock keeps it free until store_send_insert(). One
+ * statement per send instead of reserve-then-update: the indexes change
+ * once. */
+int store_send_next_serial(struct store *st, uint64_t *serial, GError **error);
+/* Records a send under the serial from store_send_next_serial(). */
+int store_send_insert(struct store *st, const struct store_send *s,
 		      GError **error);
 /* An account's bounce domain and options JSON (either may come back NULL;
  * caller frees): 0 found, 1 no such account, -1 error. */

@@ -9,9 +9,7 @@
 #define FP_DIGEST_HEX 32
 #define FP_WORD_MAX 30
 #define FP_DEPTH_MAX 16
-/* 2^61 - 1: the Mersenne prime of the permutations a*x + b mod p. */
-#define FP_PRIME ((UINT64_C(1) << 61) - 1)
-/* The seed of the 32 permutations. Changing it (or anything in the
+/* The seed of the 32 hash keys. Changing it (or anything in the
  * normalisation) makes a new version: bump the "f1" prefix. */
 #define FP_SEED UINT64_C(0x66626c6466703031)
 
@@ -23,16 +21,6 @@ fp_splitmix(uint64_t *s)
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return z ^ (z >> 31);
-}
-
-static uint64_t
-fp_mod(unsigned __int128 x)
-{
-	uint64_t r;
-
-	x = (x & FP_PRIME) + (x >> 61);
-	r = (uint64_t)((x & FP_PRIME) + (x >> 61));
-	return r >= FP_PRIME ? r - FP_PRIME : r;
 }
 
 /* FNV-1a over the bytes, then a SplitMix64 finaliser for the low bits. */
@@ -49,70 +37,113 @@ fp_hash(const char *s, size_t len)
 }
 
 static int
-fp_is_link(const char *chunk)
+fp_space(unsigned char c)
 {
-	return strstr(chunk, "://") || g_str_has_prefix(chunk, "www.") ||
-	       g_str_has_prefix(chunk, "mailto:") || strchr(chunk, '@');
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
+	       c == '\v';
+}
+
+/* URLs and addresses say little about the text and vary per recipient. */
+static int
+fp_is_link(const char *chunk, size_t n)
+{
+	return g_strstr_len(chunk, (gssize)n, "://") || memchr(chunk, '@', n) ||
+	       (n >= 4 && g_ascii_strncasecmp(chunk, "www.", 4) == 0) ||
+	       (n >= 7 && g_ascii_strncasecmp(chunk, "mailto:", 7) == 0);
+}
+
+/* The character at *p (advanced past it) in lower case, 0 for a
+ * separator: anything but a letter or digit, and bytes that are not
+ * UTF-8. ASCII, by far the most common, is decided without decoding. */
+static gunichar
+fp_next(const char **p, const char *end, int *digit)
+{
+	unsigned char c = (unsigned char)**p;
+	gunichar u;
+
+	if (c < 0x80) {
+		(*p)++;
+		*digit = g_ascii_isdigit(c);
+		return g_ascii_isalnum(c) ? (gunichar)g_ascii_tolower(c) : 0;
+	}
+	u = g_utf8_get_char_validated(*p, end - *p);
+	if (u == (gunichar)-1 || u == (gunichar)-2) {
+		(*p)++;
+		return 0;
+	}
+	*p = g_utf8_next_char(*p);
+	*digit = g_unichar_isdigit(u);
+	return g_unichar_isalnum(u) ? g_unichar_tolower(u) : 0;
 }
 
 /* Appends the words of one whitespace-free chunk that survive the rules. */
 static void
-fp_chunk_words(const char *chunk, GString *norm, GArray *starts)
+fp_chunk_words(const char *p, const char *end, GString *norm, GArray *starts)
 {
-	const char *p = chunk;
+	char word[FP_WORD_MAX * 6 + 1];
 
-	while (*p) {
-		const char *w;
+	while (p < end) {
+		size_t wlen = 0;
 		glong chars = 0;
-		int digit = 0;
+		int digits = 0, digit = 0;
+		gunichar u;
 
-		while (*p && !g_unichar_isalnum(g_utf8_get_char(p)))
-			p = g_utf8_next_char(p);
-		w = p;
-		while (*p && g_unichar_isalnum(g_utf8_get_char(p))) {
-			digit |= g_unichar_isdigit(g_utf8_get_char(p));
-			chars++;
-			p = g_utf8_next_char(p);
+		while (p < end && (u = fp_next(&p, end, &digit)) != 0) {
+			if (++chars <= FP_WORD_MAX)
+				wlen += (size_t)g_unichar_to_utf8(u,
+								  word + wlen);
+			digits |= digit;
 		}
-		if (chars < 2 || chars > FP_WORD_MAX || digit)
+		if (chars < 2 || chars > FP_WORD_MAX || digits)
 			continue;
 		if (norm->len)
 			g_string_append_c(norm, ' ');
 		g_array_append_vals(starts, &norm->len, 1);
-		g_string_append_len(norm, w, p - w);
+		g_string_append_len(norm, word, (gssize)wlen);
 	}
 }
 
 /* The normalised text: surviving words separated by single spaces;
- * starts gets the offset of each word. */
+ * starts gets the offset of each word. One pass, no copy of the input. */
 static GString *
 fp_normalise(const char *text, size_t len, GArray *starts)
 {
-	char *valid = g_utf8_make_valid(
-		text, (gssize)MIN(len, (size_t)FINGERPRINT_TEXT_MAX));
-	char *lower = g_utf8_strdown(valid, -1);
-	char **chunks = g_strsplit_set(lower, " \t\r\n\f\v", -1);
-	GString *norm = g_string_sized_new(MIN(len, 4096));
+	const char *p = text;
+	const char *end = text + MIN(len, (size_t)FINGERPRINT_TEXT_MAX);
+	GString *norm = g_string_sized_new(MIN(len, (size_t)8192));
 
-	for (char **c = chunks; *c; c++)
-		if (**c && !fp_is_link(*c))
-			fp_chunk_words(*c, norm, starts);
-	g_strfreev(chunks);
-	g_free(lower);
-	g_free(valid);
+	while (p < end) {
+		const char *chunk;
+
+		while (p < end && fp_space((unsigned char)*p))
+			p++;
+		chunk = p;
+		while (p < end && !fp_space((unsigned char)*p))
+			p++;
+		if (p > chunk && !fp_is_link(chunk, (size_t)(p - chunk)))
+			fp_chunk_words(chunk, p, norm, starts);
+	}
 	return norm;
+}
+
+/* The 32 hash functions: a SplitMix64 finaliser over the shingle's hash
+ * xored with one key each (keyed hashing, as rspamd's shingles). */
+static uint64_t
+fp_mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
 }
 
 static void
 fp_minhash(const GString *norm, const GArray *starts, uint32_t out[])
 {
-	uint64_t a[FINGERPRINT_HASHES], b[FINGERPRINT_HASHES];
-	uint64_t min[FINGERPRINT_HASHES];
+	uint64_t key[FINGERPRINT_HASHES], min[FINGERPRINT_HASHES];
 	uint64_t seed = FP_SEED;
 
 	for (int i = 0; i < FINGERPRINT_HASHES; i++) {
-		a[i] = 1 + fp_splitmix(&seed) % (FP_PRIME - 1);
-		b[i] = fp_splitmix(&seed) % FP_PRIME;
+		key[i] = fp_splitmix(&seed);
 		min[i] = UINT64_MAX;
 	}
 	for (guint w = 0; w + 2 < starts->len; w++) {
@@ -120,10 +151,10 @@ fp_minhash(const GString *norm, const GArray *starts, uint32_t out[])
 		size_t to = w + 3 < starts->len
 				    ? g_array_index(starts, gsize, w + 3) - 1
 				    : norm->len;
-		uint64_t x = fp_hash(norm->str + from, to - from) % FP_PRIME;
+		uint64_t x = fp_hash(norm->str + from, to - from);
 
 		for (int i = 0; i < FINGERPRINT_HASHES; i++) {
-			uint64_t v = fp_mod((unsigned __int128)a[i] * x + b[i]);
+			uint64_t v = fp_mix(x ^ key[i]);
 			if (v < min[i])
 				min[i] = v;
 		}

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/store.h"
 #include "verp/fingerprint.h"
+#include "verp/recorder.h"
 #include "verp/rewrite.h"
 
 #define MARK_MSGID_MAX 998
@@ -131,6 +132,7 @@ mark_config_load(struct config *cfg, struct mark_config *mc)
 						     0, unknown);
 	mc->suppressed_refuse =
 		config_enum(cfg, "milter", "suppressed", 0, supp);
+	mc->check_at_mail = config_bool(cfg, "milter", "check_at_mail", 0);
 	mc->strip_identity_headers =
 		config_bool(cfg, "milter", "strip_identity_headers", 1);
 	mc->set_envid = config_bool(cfg, "milter", "envid", 1);
@@ -525,9 +527,52 @@ mark_parse(const struct mark_ctx *ctx, const struct mark_msg *m,
 		w->broken = 1;
 		w->why = "body larger than max_body";
 	}
-	if (ctx->mc->fingerprint)
-		w->fingerprint = fingerprint_message(w->msg);
 	g_string_free(raw, TRUE);
+}
+
+/* A body that is its own text: no MIME structure, no transfer encoding,
+ * a charset the fingerprint reads as it is. Most mail from scripts. */
+static int
+mark_plain_text(const struct mark_msg *m)
+{
+	const char *ct = mark_header(m, "Content-Type");
+	const char *cte = mark_header(m, "Content-Transfer-Encoding");
+	GMimeContentType *t;
+	const char *cs;
+	int plain;
+
+	if (m->headers_seen > m->headers->len)
+		return 0;
+	while (cte && (*cte == ' ' || *cte == '\t'))
+		cte++;
+	if (cte && g_ascii_strncasecmp(cte, "7bit", 4) != 0 &&
+	    g_ascii_strncasecmp(cte, "8bit", 4) != 0)
+		return 0;
+	if (!ct)
+		return 1;
+	t = g_mime_content_type_parse(NULL, ct);
+	cs = g_mime_content_type_get_parameter(t, "charset");
+	plain = g_mime_content_type_is_type(t, "text", "plain") &&
+		(!cs || g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
+		 g_ascii_strcasecmp(cs, "utf-8") == 0);
+	g_object_unref(t);
+	return plain;
+}
+
+static void
+mark_fingerprint(const struct mark_ctx *ctx, const struct mark_msg *m,
+		 struct mark_work *w)
+{
+	if (!ctx->mc->fingerprint)
+		return;
+	if (mark_plain_text(m)) {
+		w->fingerprint = fingerprint_text((const char *)m->body->data,
+						  m->body->len);
+		return;
+	}
+	if (!w->msg)
+		mark_parse(ctx, m, w);
+	w->fingerprint = fingerprint_message(w->msg);
 }
 
 static char *
@@ -783,72 +828,50 @@ mark_record(const struct mark_ctx *ctx, struct store *st,
 {
 	const char *msgid = mark_header(m, "Message-ID");
 	char *mid = msgid ? g_strstrip(g_strndup(msgid, MARK_MSGID_MAX)) : NULL;
-	uint64_t serial;
-	struct store_send snd = { 0 };
-	int ret = -1;
+	const char *bound = w->kept->len == 1 ? w->kept->pdata[0] : NULL;
+	struct store_send snd = {
+		.account = (uint32_t)r->account_id,
+		.created_ms = now_ms,
+		.message_id = mid,
+		.queue_id = m->queue_id,
+		.env_from = m->env_from,
+		.identity_source = r->source,
+		.rcpts = (const char *const *)w->kept->pdata,
+		.n_rcpts = w->kept->len,
+		.size = m->size,
+		.fingerprint = w->fingerprint,
+	};
+	int ret = ctx->recorder ? recorder_add(ctx->recorder, &snd, bound,
+					       r->token, error)
+				: recorder_add_sync(st, ctx->tc->keys, &snd,
+						    bound, r->token, error);
 
-	if (store_send_reserve(st, (uint32_t)r->account_id, now_ms, &serial,
-			       error) < 0 ||
-	    token_mint(ctx->tc->keys, (uint32_t)r->account_id, serial, now_ms,
-		       w->kept->len == 1 ? w->kept->pdata[0] : NULL, r->token,
-		       error) < 0)
-		goto out;
-	r->serial = (int64_t)serial;
-	snd.account = (uint32_t)r->account_id;
-	snd.serial = serial;
-	snd.token = r->token;
-	snd.message_id = mid;
-	snd.queue_id = m->queue_id;
-	snd.env_from = m->env_from;
-	snd.identity_source = r->source;
-	snd.rcpts = (const char *const *)w->kept->pdata;
-	snd.n_rcpts = w->kept->len;
-	snd.size = m->size;
-	snd.fingerprint = w->fingerprint;
-	ret = store_send_record(st, &snd, error);
-out:
+	if (ret == 0)
+		r->serial = (int64_t)snd.serial;
 	g_free(mid);
 	return ret;
 }
 
+/* The account, its settings and state, the recipients, then the record.
+ * Reads need no transaction (WAL); the record is written by the recorder
+ * (group commit). -1 on store trouble (r decided), 1 when the message
+ * stops here, 0 when recorded. */
 static int
-mark_txn_body(const struct mark_ctx *ctx, struct store *st,
-	      const struct mark_msg *m, struct mark_work *w, int64_t now_ms,
-	      struct mark_result *r, GError **error)
-{
-	int s = mark_account(st, w, now_ms, r, error);
-
-	if (s != 0)
-		return s < 0 ? -1 : 1;
-	if (mark_settings(ctx, st, m, (uint32_t)r->account_id, w, r, error) <
-		    0 ||
-	    mark_suppress(st, m, w, r, error) < 0)
-		return -1;
-	s = mark_enforce(ctx, st, m, w, now_ms, r, error);
-	if (s != 0)
-		return s;
-	return mark_record(ctx, st, m, w, now_ms, r, error);
-}
-
-/* -1 on store trouble (r decided), 1 when the message stops, 0 marked. */
-static int
-mark_txn(const struct mark_ctx *ctx, struct store *st, const struct mark_msg *m,
-	 struct mark_work *w, int64_t now_ms, struct mark_result *r)
+mark_store(const struct mark_ctx *ctx, struct store *st,
+	   const struct mark_msg *m, struct mark_work *w, int64_t now_ms,
+	   struct mark_result *r)
 {
 	GError *e = NULL;
-	int s;
+	int s = mark_account(st, w, now_ms, r, &e);
 
-	if (ctx->write_lock)
-		g_mutex_lock(ctx->write_lock);
-	s = store_begin(st, &e);
+	if (s == 0 &&
+	    (mark_settings(ctx, st, m, (uint32_t)r->account_id, w, r, &e) < 0 ||
+	     mark_suppress(st, m, w, r, &e) < 0))
+		s = -1;
 	if (s == 0)
-		s = mark_txn_body(ctx, st, m, w, now_ms, r, &e);
+		s = mark_enforce(ctx, st, m, w, now_ms, r, &e);
 	if (s == 0)
-		s = store_commit(st, &e);
-	if (s != 0)
-		store_rollback(st);
-	if (ctx->write_lock)
-		g_mutex_unlock(ctx->write_lock);
+		s = mark_record(ctx, st, m, w, now_ms, r, &e);
 	if (s < 0) {
 		mark_store_failed(ctx, r, e ? e->message : "failed");
 		g_clear_error(&e);
@@ -1016,12 +1039,11 @@ mark_process(const struct mark_ctx *ctx, struct store *st,
 		return;
 	}
 	w.from_addr = mark_from_addr(m);
-	if (ctx->mc->fingerprint)
-		mark_parse(ctx, m, &w);
+	mark_fingerprint(ctx, m, &w);
 	if (!st)
 		mark_store_failed(ctx, r, "cannot open the database");
 	else if (mark_identify(ctx, st, m, &w, r) == 0 &&
-		 mark_txn(ctx, st, m, &w, now_ms, r) == 0) {
+		 mark_store(ctx, st, m, &w, now_ms, r) == 0) {
 		mark_headers(ctx, m, &w, r);
 		mark_track(ctx, m, &w, r);
 	}
@@ -1041,6 +1063,7 @@ mark_envelope_check(const struct mark_ctx *ctx, struct store *st,
 
 	if (m->local || !st || !m->sasl_login ||
 	    (rcpt && !ctx->mc->suppressed_refuse) ||
+	    (!rcpt && !ctx->mc->check_at_mail) ||
 	    identity_resolve(&ctx->mc->identity, &in, &id, NULL) < 0)
 		return;
 	if (id.name && store_account_find(st, id.name, &acct, NULL) == 0) {

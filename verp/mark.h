@@ -36,8 +36,8 @@
  * beginning and never rewritten).
  *
  * Thread safety: a struct mark_msg belongs to one milter connection; the
- * struct mark_ctx is shared read-only; the store is the caller's,
- * exclusively for the call.
+ * struct mark_ctx is shared read-only (the recorder is thread-safe); the
+ * store is the caller's, exclusively for the call.
  */
 #ifndef FBLD_MARK_H
 #define FBLD_MARK_H
@@ -67,6 +67,7 @@ struct mark_config {
 	int fail_open;
 	enum mark_unknown unknown;
 	int suppressed_refuse; /* refuse at RCPT (SMTP AUTH) instead of drop */
+	int check_at_mail;     /* refuse blocked SASL logins at MAIL */
 	int strip_identity_headers; /* delete the identity headers */
 	int set_envid;		    /* ENVID=token when the client sent none */
 	int fingerprint;
@@ -100,11 +101,15 @@ struct mark_urls {
 /* Template URLs from mc (ud = the struct mark_config). */
 void mark_template_urls(const struct mark_config *mc, struct mark_urls *out);
 
+struct recorder;
+
 struct mark_ctx {
 	const struct mark_config *mc;
 	const struct token_config *tc;
 	const struct mark_urls *urls;
-	GMutex *write_lock; /* held around the store transaction, or NULL */
+	/* Writes the send records (group commit); NULL: one transaction on
+	 * the caller's store per message. */
+	struct recorder *recorder;
 };
 
 /* ---- one message ----------------------------------------------------- */
@@ -196,7 +201,9 @@ void mark_process(const struct mark_ctx *ctx, struct store *st,
 /*
  * The checks that can run before the body arrives, for authenticated SMTP
  * clients only (the account is known from the login): at MAIL (rcpt NULL)
- * the account's state, at RCPT whether the recipient is suppressed. Fills
+ * the account's state (check_at_mail), at RCPT whether the recipient is
+ * suppressed (suppressed_refuse). Each costs the MTA a round trip per
+ * message, so both are off by default. Fills
  * r with MARK_TEMPFAIL/MARK_REJECT or leaves MARK_CONTINUE; store trouble
  * is left for end of message to handle.
  */

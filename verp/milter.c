@@ -3,13 +3,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
@@ -45,8 +50,19 @@ struct milter_server {
 /* One SMTP connection (or one local submission). */
 struct milter_conn {
 	struct mark_msg *msg;
-	int64_t work_us; /* time spent in our callbacks for this message */
+	unsigned long pflags; /* protocol flags agreed with the MTA */
+	int64_t work_us;      /* time spent in our callbacks for this message */
 };
+
+/* The actions we use, and the steps we need no reply for: headers, body
+ * chunks and the connection need no round trip each (and HELO, DATA, EOH
+ * and unknown commands need not be sent at all). */
+#define MILTER_ACTIONS                                                         \
+	(SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_DELRCPT |       \
+	 SMFIF_CHGBODY | SMFIF_QUARANTINE)
+#define MILTER_STEPS                                                           \
+	(SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOEOH | SMFIP_NOUNKNOWN |         \
+	 SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY)
 
 G_DEFINE_QUARK(fbld - milter - error - quark, milter_error)
 
@@ -78,13 +94,38 @@ milter_socket_spec(const char *spec)
 			       colon + 1, (int)(colon - rest), rest);
 }
 
+static unsigned
+milter_config_mode(struct config *cfg)
+{
+	char *v = config_str(cfg, "milter", "socket_mode", "0660");
+	char *end;
+	guint64 mode = g_ascii_strtoull(v, &end, 8);
+
+	if (end == v || *end || mode > 0777) {
+		config_error(cfg, "milter", "socket_mode",
+			     "\"%s\" is not an octal mode such as 0660", v);
+		mode = 0660;
+	}
+	g_free(v);
+	return (unsigned)mode;
+}
+
 void
 milter_config_load(struct config *cfg, struct milter_config *out)
 {
-	char *listen =
-		config_str(cfg, "milter", "listen", "inet:127.0.0.1:8026");
+	char *def =
+		g_strdup_printf("unix:%s/milter.sock", config_state_dir(cfg));
+	char *listen = config_str(cfg, "milter", "listen", def);
 
+	g_free(def);
 	memset(out, 0, sizeof(*out));
+	out->socket_mode = milter_config_mode(cfg);
+	out->socket_group = config_str(cfg, "milter", "socket_group", NULL);
+	if (out->socket_group && !*out->socket_group)
+		g_clear_pointer(&out->socket_group, g_free);
+	else if (out->socket_group && !getgrnam(out->socket_group))
+		config_error(cfg, "milter", "socket_group", "no group \"%s\"",
+			     out->socket_group);
 	out->listen = milter_socket_spec(listen);
 	if (!out->listen) {
 		config_error(cfg, "milter", "listen",
@@ -110,6 +151,7 @@ void
 milter_config_clear(struct milter_config *mc)
 {
 	g_clear_pointer(&mc->listen, g_free);
+	g_clear_pointer(&mc->socket_group, g_free);
 	g_clear_pointer(&mc->stats_file, g_free);
 }
 
@@ -158,6 +200,88 @@ milter_conn(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
+static struct milter_conn *
+milter_conn_new(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c)
+		return c;
+	c = g_new0(struct milter_conn, 1);
+	c->msg = mark_msg_new();
+	smfi_setpriv(ctx, c);
+	atomic_fetch_add(&milter_self->active, 1);
+	return c;
+}
+
+/* The steps we need: MAIL and RCPT only get a reply when they may be
+ * refused (check_at_mail, suppressed = refuse). */
+static unsigned long
+milter_steps(const struct mark_config *mc)
+{
+	unsigned long steps = MILTER_STEPS;
+
+	if (!mc->check_at_mail)
+		steps |= SMFIP_NR_MAIL;
+	if (!mc->suppressed_refuse)
+		steps |= SMFIP_NR_RCPT;
+	return steps;
+}
+
+/* The reply to a step the MTA may have agreed to expect none for. */
+static sfsistat
+milter_noreply(const struct milter_conn *c, unsigned long nr)
+{
+	return c && (c->pflags & nr) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* Only the macros we read, so that the MTA sends no macro packet at the
+ * stages that need none. */
+static void
+milter_symlist(SMFICTX *ctx)
+{
+	static const struct {
+		int stage;
+		const char *list;
+	} lists[] = {
+		{ SMFIM_CONNECT, "" },
+		{ SMFIM_ENVFROM, "{auth_authen}" },
+		{ SMFIM_ENVRCPT, "" },
+		{ SMFIM_EOM, "i" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+		g_strlcpy(buf, lists[i].list, sizeof(buf));
+		if (smfi_setsymlist(ctx, lists[i].stage, buf) != MI_SUCCESS)
+			log_debug("milter: macro list for stage %d refused",
+				  lists[i].stage);
+	}
+}
+
+static sfsistat
+milter_on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+		    unsigned long f2, unsigned long f3, unsigned long *pf0,
+		    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct milter_conn *c = milter_conn_new(ctx);
+
+	if (!(f0 & SMFIF_CHGFROM))
+		log_warn("milter: the MTA does not let milters change the "
+			 "envelope sender: messages cannot be marked");
+	*pf0 = f0 & MILTER_ACTIONS;
+	*pf1 = c->pflags = f1 & milter_steps(milter_self->ctx->mc);
+	if (f0 & SMFIF_SETSYMLIST) {
+		*pf0 |= SMFIF_SETSYMLIST;
+		milter_symlist(ctx);
+	}
+	*pf2 = *pf3 = 0;
+	log_debug("milter: negotiated actions=0x%lx steps=0x%lx (offered "
+		  "0x%lx 0x%lx)",
+		  *pf0, *pf1, f0, f1);
+	return SMFIS_CONTINUE;
+}
+
 /* A macro's value, or NULL (libmilter's prototype takes char *). */
 static const char *
 milter_macro(SMFICTX *ctx, const char *name)
@@ -182,18 +306,12 @@ milter_is_local(const char *hostname, const _SOCK_ADDR *hostaddr)
 static sfsistat
 milter_on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-	struct milter_conn *c = g_new0(struct milter_conn, 1);
+	struct milter_conn *c = milter_conn_new(ctx);
 
-	c->msg = mark_msg_new();
 	c->msg->local = milter_is_local(hostname, hostaddr);
-	smfi_setpriv(ctx, c);
-	atomic_fetch_add(&milter_self->active, 1);
-	log_debug("milter: connect host=%s local=%d daemon_addr=%s",
-		  hostname ? hostname : "-", c->msg->local,
-		  milter_macro(ctx, "{daemon_addr}")
-			  ? milter_macro(ctx, "{daemon_addr}")
-			  : "-");
-	return SMFIS_CONTINUE;
+	log_debug("milter: connect host=%s local=%d", hostname ? hostname : "-",
+		  c->msg->local);
+	return milter_noreply(c, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -213,8 +331,11 @@ milter_envelope_check(SMFICTX *ctx, struct milter_conn *c, const char *rcpt)
 	struct store *st;
 	sfsistat ret = SMFIS_CONTINUE;
 
-	if (c->msg->local || !c->msg->sasl_login ||
-	    (rcpt && !s->ctx->mc->suppressed_refuse))
+	if (!rcpt && !s->ctx->mc->check_at_mail)
+		return milter_noreply(c, SMFIP_NR_MAIL);
+	if (rcpt && !s->ctx->mc->suppressed_refuse)
+		return milter_noreply(c, SMFIP_NR_RCPT);
+	if (c->msg->local || !c->msg->sasl_login)
 		return SMFIS_CONTINUE;
 	st = milter_store_take(s);
 	mark_result_init(&r);
@@ -247,6 +368,8 @@ milter_on_envfrom(SMFICTX *ctx, char **argv)
 	g_free(c->msg->sasl_login);
 	c->msg->sasl_login = login && *login ? g_strdup(login) : NULL;
 	mark_msg_set_from(c->msg, argv[0], (const char *const *)argv + 1);
+	log_debug("milter: MAIL login=%s local=%d", login ? login : "-",
+		  c->msg->local);
 	ret = milter_envelope_check(ctx, c, NULL);
 	c->work_us = g_get_monotonic_time() - t0;
 	return ret;
@@ -262,7 +385,7 @@ milter_on_envrcpt(SMFICTX *ctx, char **argv)
 	if (!c)
 		return SMFIS_ACCEPT;
 	ret = milter_envelope_check(ctx, c, argv[0]);
-	if (ret == SMFIS_CONTINUE)
+	if (ret != SMFIS_REJECT && ret != SMFIS_TEMPFAIL)
 		mark_msg_add_rcpt(c->msg, argv[0]);
 	c->work_us += g_get_monotonic_time() - t0;
 	return ret;
@@ -278,7 +401,7 @@ milter_on_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_ACCEPT;
 	mark_msg_add_header(c->msg, milter_self->ctx, name, value);
 	c->work_us += g_get_monotonic_time() - t0;
-	return SMFIS_CONTINUE;
+	return milter_noreply(c, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -291,7 +414,7 @@ milter_on_body(SMFICTX *ctx, unsigned char *data, size_t len)
 		return SMFIS_ACCEPT;
 	mark_msg_add_body(c->msg, milter_self->ctx, data, len);
 	c->work_us += g_get_monotonic_time() - t0;
-	return SMFIS_CONTINUE;
+	return milter_noreply(c, SMFIP_NR_BODY);
 }
 
 static int
@@ -539,8 +662,7 @@ static char milter_name[] = "fbld";
 static struct smfiDesc milter_desc = {
 	.xxfi_name = milter_name,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM |
-		      SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_QUARANTINE,
+	.xxfi_flags = MILTER_ACTIONS,
 	.xxfi_connect = milter_on_connect,
 	.xxfi_envfrom = milter_on_envfrom,
 	.xxfi_envrcpt = milter_on_envrcpt,
@@ -549,7 +671,79 @@ static struct smfiDesc milter_desc = {
 	.xxfi_eom = milter_on_eom,
 	.xxfi_abort = milter_on_abort,
 	.xxfi_close = milter_on_close,
+	.xxfi_negotiate = milter_on_negotiate,
 };
+
+/*
+ * libmilter answers end of message with one small write per modification;
+ * with Nagle's algorithm each waits for the MTA's delayed ACK (40 ms on
+ * Linux). libmilter has no option for TCP_NODELAY and no handle on its
+ * socket, so find its listening socket among ours and set it there:
+ * accepted sockets inherit it. Unix sockets need nothing.
+ */
+static void
+milter_nodelay(const char *listen)
+{
+	int one = 1;
+	int port;
+
+	if (!g_str_has_prefix(listen, "inet"))
+		return;
+	port = atoi(strchr(listen, ':') + 1);
+	for (int fd = 3; fd < 1024; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int acc = 0;
+		socklen_t alen = sizeof(acc);
+		in_port_t p;
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) <
+			    0 ||
+		    !acc)
+			continue;
+		p = ss.ss_family == AF_INET
+			    ? ((struct sockaddr_in *)&ss)->sin_port
+			    : ((struct sockaddr_in6 *)&ss)->sin6_port;
+		if (ntohs(p) == port && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
+						   &one, sizeof(one)) == 0)
+			return;
+	}
+	log_warn("milter: could not set TCP_NODELAY on %s: replies may wait "
+		 "for delayed ACKs",
+		 listen);
+}
+
+static int
+milter_is_unix(const char *listen)
+{
+	return g_str_has_prefix(listen, "unix:") ||
+	       g_str_has_prefix(listen, "local:");
+}
+
+/* The unix socket's mode and group: only the MTA may talk to it. */
+static int
+milter_socket_access(const struct milter_config *mc, GError **error)
+{
+	const char *path = strchr(mc->listen, ':') + 1;
+	struct group *gr;
+
+	if (!milter_is_unix(mc->listen))
+		return 0;
+	if (mc->socket_group && (!(gr = getgrnam(mc->socket_group)) ||
+				 chown(path, (uid_t)-1, gr->gr_gid) < 0)) {
+		g_set_error(error, MILTER_ERROR, 1, "milter: %s: group %s: %s",
+			    path, mc->socket_group, g_strerror(errno));
+		return -1;
+	}
+	if (chmod(path, mc->socket_mode) < 0) {
+		g_set_error(error, MILTER_ERROR, 1, "milter: %s: chmod: %s",
+			    path, g_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 static int
 milter_open(const struct milter_config *mc, GError **error)
@@ -557,6 +751,13 @@ milter_open(const struct milter_config *mc, GError **error)
 	char *conn = g_strdup(mc->listen);
 	int ok;
 
+	if (milter_is_unix(mc->listen)) {
+		char *dir = g_path_get_dirname(strchr(mc->listen, ':') + 1);
+
+		if (g_mkdir_with_parents(dir, 0750) < 0)
+			log_warn("milter: %s: %s", dir, g_strerror(errno));
+		g_free(dir);
+	}
 	/* Postfix sends a header in one packet, up to its header_size_limit
 	 * (100 kB): libmilter's default of 64 kB would drop the connection. */
 	smfi_setmaxdatasize(MILTER_DATA_MAX);
@@ -565,7 +766,12 @@ milter_open(const struct milter_config *mc, GError **error)
 	     smfi_setbacklog(mc->backlog) == MI_SUCCESS &&
 	     smfi_register(milter_desc) == MI_SUCCESS &&
 	     smfi_opensocket(true) == MI_SUCCESS;
-
+	if (ok)
+		milter_nodelay(mc->listen);
+	if (ok && milter_socket_access(mc, error) < 0) {
+		g_free(conn);
+		return -1;
+	}
 	/* libmilter keeps its own copy of the connection spec. */
 	g_free(conn);
 	if (!ok)

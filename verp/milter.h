@@ -14,6 +14,11 @@
  * so milter threads never wait on SQLite's busy handler for each other.
  * A connection that failed is closed, and a new one is opened next time.
  *
+ * Whoever can connect to the socket can claim any SASL login and get
+ * valid tokens for any account: on a shared host, use a unix socket only
+ * the MTA can open (socket_mode, socket_group), never a TCP port local
+ * users can reach.
+ *
  * A local submission (Postfix pickup: sendmail(1), PHP mail()) is told
  * apart from SMTP by what Postfix's cleanup emulates for it: a connection
  * from "localhost" at 127.0.0.1 with client port 0 (SMTP clients always
@@ -38,7 +43,9 @@ struct mark_ctx;
 struct store_config;
 
 struct milter_config {
-	char *listen; /* libmilter form: inet:PORT@HOST or unix:PATH */
+	char *listen;	      /* libmilter form: inet:PORT@HOST or unix:PATH */
+	unsigned socket_mode; /* unix socket permissions */
+	char *socket_group;   /* unix socket group, or NULL */
 	int64_t timeout_ms;
 	int backlog;
 	int64_t store_timeout_ms; /* SQLite busy timeout for the milter */
@@ -46,8 +53,9 @@ struct milter_config {
 	int64_t stats_interval_ms;
 };
 
-/* [milter] listen (also in Postfix's "inet:HOST:PORT" form), timeout,
- * backlog, store_timeout, stats_file, stats_interval. */
+/* [milter] listen (also in Postfix's "inet:HOST:PORT" form; default a
+ * unix socket in the state directory), socket_mode, socket_group,
+ * timeout, backlog, store_timeout, stats_file, stats_interval. */
 void milter_config_load(struct config *cfg, struct milter_config *out);
 void milter_config_clear(struct milter_config *mc);
 

@@ -16,6 +16,7 @@ bounce_domain = bounce.test.invalid
 [milter]
 listen = inet:127.0.0.1:$PORT
 local_sender = yes
+check_at_mail = yes
 unsubscribe_url = https://t.test.invalid/u/{token}
 click_url = https://t.test.invalid/c/{token}?u={url}
 open_url = https://t.test.invalid/o/{token}.gif

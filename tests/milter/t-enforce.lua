@@ -1,6 +1,7 @@
--- Account states at the SMTP door: a blocked SASL login is refused at MAIL;
--- accounts known by their sender domain are refused (block, 550 5.7.1) or
--- deferred (throttle, 451 4.7.1) at end of message, unmodified.
+-- Account states at the SMTP door: a blocked SASL login is refused at MAIL
+-- (check_at_mail = yes in the runner's configuration); accounts known by
+-- their sender domain are refused (block, 550 5.7.1) or deferred
+-- (throttle, 451 4.7.1) at end of message, unmodified.
 dofile(dir .. "/common.lua")
 conn = open()
 r = deliver(conn, {

@@ -662,7 +662,8 @@ test_limits(void **state)
 static void
 test_envelope_check(void **state)
 {
-	struct env *e = env_new("[milter]\nsuppressed = refuse\n");
+	struct env *e = env_new("[milter]\nsuppressed = refuse\n"
+				"check_at_mail = yes\n");
 	struct mark_msg *m = msg_new(e, "alice", "<a@cust.test>", NULL, NULL);
 	struct mark_result r;
 
@@ -692,6 +693,16 @@ test_envelope_check(void **state)
 	m->local = 1;
 	mark_result_init(&r);
 	mark_envelope_check(&e->ctx, e->st, m, NULL, NOW, &r);
+	assert_int_equal(r.reply, MARK_CONTINUE);
+	mark_result_clear(&r);
+	/* And not at all by default: it costs the MTA a round trip. */
+	m->local = 0;
+	e->mc.check_at_mail = 0;
+	e->mc.suppressed_refuse = 0;
+	mark_result_init(&r);
+	mark_envelope_check(&e->ctx, e->st, m, NULL, NOW, &r);
+	assert_int_equal(r.reply, MARK_CONTINUE);
+	mark_envelope_check(&e->ctx, e->st, m, "<gone@remote.test>", NOW, &r);
 	assert_int_equal(r.reply, MARK_CONTINUE);
 	mark_result_clear(&r);
 	mark_msg_free(m);
