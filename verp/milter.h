@@ -7,12 +7,12 @@
  * decided (smfi_chgfrom, smfi_addheader/chgheader, smfi_delrcpt,
  * smfi_replacebody, smfi_quarantine, smfi_setreply).
  *
- * Store connections: a small pool; each callback that needs the database
- * takes a connection for itself and gives it back, so no connection is
- * ever used by two threads at once and none is opened per SMTP session.
- * Writes are serialised inside the process (one transaction per message),
- * so milter threads never wait on SQLite's busy handler for each other.
- * A connection that failed is closed, and a new one is opened next time.
+ * Store connections: a small pool for the reads; each callback that needs
+ * the database takes a connection for itself and gives it back, so no
+ * connection is ever used by two threads at once and none is opened per
+ * SMTP session. A connection that failed is closed, and a new one is
+ * opened next time. The send records are written by the recorder
+ * (verp/recorder.h, group commit) that the caller puts in the mark_ctx.
  *
  * Whoever can connect to the socket can claim any SASL login and get
  * valid tokens for any account: on a shared host, use a unix socket only

@@ -12,7 +12,9 @@
 #      DSN to the token address; it reaches fbld ingest through the pipe
 #      and becomes a bounce event of the right account and send (or, in a
 #      build without the DSN classifier, a report attributed to them);
-#   3. a suppressed recipient is dropped;
+#   3. a suppressed recipient is dropped; an account with tracking gets its
+#      HTML links wrapped and the pixel (the body replaced through
+#      Postfix), and a message with broken MIME is delivered untouched;
 #   4. the policy service defers a login over its recipient rate limit;
 #      blocked and throttled accounts are refused (5.7.1) and deferred
 #      (4.7.1) on every path: at MAIL for SASL logins, at end of message
@@ -45,6 +47,8 @@ poll_interval = 100ms
 listen = inet:127.0.0.1:$MILTER_PORT
 local_sender = yes
 unsubscribe_url = https://t.test.invalid/u/{token}
+click_url = https://t.test.invalid/c/{token}?u={url}
+open_url = https://t.test.invalid/o/{token}.gif
 stats_file = $T/var/milter.prom
 stats_interval = 200ms
 [policy]
@@ -175,6 +179,46 @@ S3=$(sink_file suppressed)
 grep -q "^X-Rcpt-Args: <d@remote.test.invalid>" "$S3" || fail "d missing"
 grep -q "^X-Rcpt-Args: <gone@" "$S3" && fail "the suppressed recipient got the message"
 
+# ---- HTML tracking through Postfix (smfi_replacebody) ----------------------------
+
+sql "INSERT INTO accounts (name, created_ms, options) VALUES ('tracker', 0, '{\"track_opens\": true, \"track_clicks\": true}')"
+HTML='<html><body><p>Hello, see <a href="https://shop.test.invalid/item?id=7">our shop</a>.</p></body></html>'
+swaks --server "127.0.0.1:$PF_PORT" --xclient-login tracker \
+	--xclient-addr 127.0.0.1 --from t@cust1.test.invalid \
+	--to h@remote.test.invalid --header "Subject: html" \
+	--header "MIME-Version: 1.0" \
+	--header "Content-Type: text/html; charset=utf-8" \
+	--body "$HTML" >"$T/swaks-html.log" 2>&1 || fail "the HTML message was refused"
+# Broken MIME: a multipart that is never closed. Marked, body untouched.
+cat >"$T/broken.eml" <<EOM
+From: t@cust1.test.invalid
+To: h@remote.test.invalid
+Subject: broken
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="b1"
+
+--b1
+Content-Type: text/html
+
+$HTML
+EOM
+swaks --server "127.0.0.1:$PF_PORT" --xclient-login tracker \
+	--xclient-addr 127.0.0.1 --from t@cust1.test.invalid \
+	--to h@remote.test.invalid --data "$T/broken.eml" \
+	>"$T/swaks-broken.log" 2>&1 || fail "the broken message was refused"
+pf_wait_empty || fail "the queue did not empty"
+SH=$(sink_file html)
+SK=$(sink_file broken)
+[ -n "$SH" ] && [ -n "$SK" ] || fail "the HTML messages did not arrive"
+htok=$(sed -n 's/^X-Fbld-Ref: //p' "$SH")
+grep -q "href=\"https://t.test.invalid/c/$htok?u=https%3A%2F%2Fshop.test.invalid%2Fitem%3Fid%3D7\"" "$SH" ||
+	fail "link not wrapped: $(sed -n '/^$/,$p' "$SH")"
+grep -q "src=\"https://t.test.invalid/o/$htok.gif\"" "$SH" || fail "no open pixel"
+grep -q '^X-Fbld-Ref: [a-z2-7]\{40\}$' "$SK" || fail "the broken message was not marked"
+grep -q 'href="https://shop.test.invalid/item?id=7"' "$SK" ||
+	fail "the broken message's body was changed"
+grep -q 't.test.invalid/o/' "$SK" && fail "pixel added to broken MIME"
+
 # ---- 4. enforcement ------------------------------------------------------------
 
 set_state() { # set_state ACCOUNT-ID STATE
@@ -225,7 +269,7 @@ printf 'From: web@cust2.test.invalid\nTo: g@remote.test.invalid\nSubject: held\n
 wait_for "postqueue -c '$PF_CONF' -j | grep -q '\"queue_name\": *\"hold\"'" 200 ||
 	fail "the blocked local submission is not in the hold queue: $(postqueue -c "$PF_CONF" -j)"
 
-for t in sasl local suppressed; do
+for t in sasl local suppressed html broken; do
 	[ -n "$(sink_file $t)" ] || fail "$t missing"
 done
 for t in alice-rate alice-block alice-throttle webshop-block webshop-throttle held; do
