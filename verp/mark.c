@@ -246,6 +246,7 @@ mark_msg_new(void)
 	struct mark_msg *m = g_new0(struct mark_msg, 1);
 
 	m->rcpts = g_ptr_array_new_with_free_func(g_free);
+	m->rcpts_as_given = g_ptr_array_new_with_free_func(g_free);
 	m->headers = g_ptr_array_new_with_free_func(mark_header_free);
 	m->counts =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -260,6 +261,7 @@ mark_msg_reset(struct mark_msg *m)
 	g_clear_pointer(&m->queue_id, g_free);
 	m->client_envid = 0;
 	g_ptr_array_set_size(m->rcpts, 0);
+	g_ptr_array_set_size(m->rcpts_as_given, 0);
 	g_ptr_array_set_size(m->headers, 0);
 	g_hash_table_remove_all(m->counts);
 	g_byte_array_set_size(m->body, 0);
@@ -276,6 +278,7 @@ mark_msg_free(struct mark_msg *m)
 	mark_msg_reset(m);
 	g_free(m->sasl_login);
 	g_ptr_array_free(m->rcpts, TRUE);
+	g_ptr_array_free(m->rcpts_as_given, TRUE);
 	g_ptr_array_free(m->headers, TRUE);
 	g_hash_table_unref(m->counts);
 	g_byte_array_unref(m->body);
@@ -317,7 +320,7 @@ mark_msg_add_rcpt(struct mark_msg *m, const char *addr)
 		return;
 	a = mark_unbracket(addr);
 	g_ptr_array_add(m->rcpts, g_ascii_strdown(a, -1));
-	g_free(a);
+	g_ptr_array_add(m->rcpts_as_given, a);
 }
 
 /* Header names whose occurrences are counted: the ones mark edits. */
@@ -770,8 +773,12 @@ mark_suppress(struct store *st, const struct mark_msg *m, struct mark_work *w,
 		if (s < 0)
 			return -1;
 		if (s) {
-			g_ptr_array_add(r->del_rcpts,
-					g_strdup_printf("<%s>", rcpt));
+			/* Postfix matches the address as it was given. */
+			g_ptr_array_add(
+				r->del_rcpts,
+				g_strdup_printf("<%s>",
+						(const char *)m->rcpts_as_given
+							->pdata[i]));
 			r->suppressed++;
 		} else {
 			g_ptr_array_add(w->kept, (gpointer)rcpt);

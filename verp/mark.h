@@ -120,12 +120,13 @@ struct mark_header {
 };
 
 struct mark_msg {
-	int local;	    /* arrived through pickup (sendmail(1)) */
-	char *sasl_login;   /* {auth_authen} */
-	char *env_from;	    /* without <> ("" for the null sender) */
-	int client_envid;   /* the client sent ENVID= itself */
-	GPtrArray *rcpts;   /* char *, without <>, lower case */
-	GPtrArray *headers; /* struct mark_header *, in order, bounded */
+	int local;		   /* arrived through pickup (sendmail(1)) */
+	char *sasl_login;	   /* {auth_authen} */
+	char *env_from;		   /* without <> ("" for the null sender) */
+	int client_envid;	   /* the client sent ENVID= itself */
+	GPtrArray *rcpts;	   /* char *, without <>, lower case */
+	GPtrArray *rcpts_as_given; /* the same as the MTA gave them */
+	GPtrArray *headers;	   /* struct mark_header *, in order, bounded */
 	unsigned headers_seen;
 	GHashTable *counts; /* lower-case name -> occurrences (edited names) */
 	GByteArray *body;

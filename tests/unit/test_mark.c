@@ -476,7 +476,8 @@ test_suppression(void **state)
 	assert_int_equal(r.rcpts, 1);
 	assert_int_equal(r.suppressed, 2);
 	assert_int_equal(r.del_rcpts->len, 2);
-	assert_string_equal(r.del_rcpts->pdata[0], "<gone@remote.test>");
+	/* Deleted as the MTA gave them: Postfix matches them exactly. */
+	assert_string_equal(r.del_rcpts->pdata[0], "<Gone@Remote.test>");
 	assert_string_equal(r.del_rcpts->pdata[1], "<unsub@remote.test>");
 	mark_result_clear(&r);
 	assert_q(e, "SELECT rcpt FROM send_rcpts WHERE send_id = 2",
