@@ -92,6 +92,9 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
 	token_config_load(a->cfg, create, &a->token);
 	imap_config_load(a->cfg, &a->imap);
+	mark_config_load(a->cfg, &a->mark);
+	milter_config_load(a->cfg, &a->milter);
+	policyd_config_load(a->cfg, &a->policyd);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	actions_config_load(a->cfg, &a->actions);
@@ -116,6 +119,9 @@ app_clear(struct app *a)
 	actions_config_clear(&a->actions);
 	admin_config_clear(&a->admin);
 	imap_config_clear(&a->imap);
+	mark_config_clear(&a->mark);
+	milter_config_clear(&a->milter);
+	policyd_config_clear(&a->policyd);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -154,6 +160,7 @@ struct app_serve {
 	struct outbox *outbox;
 	struct admin *admin;
 	GPtrArray *pollers; /* struct imap_poller *, one per [imap:NAME] */
+	struct policyd *policyd;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -284,6 +291,22 @@ app_actions_setup(struct app_serve *s, struct daemon *d)
 	daemon_add_service(d, "admin", app_admin_start, app_admin_stop, s);
 }
 
+static int
+app_policy_start(void *ud, GError **error)
+{
+	struct app_serve *s = ud;
+
+	return policyd_start(s->policyd, error);
+}
+
+static void
+app_policy_stop(void *ud)
+{
+	struct app_serve *s = ud;
+
+	g_clear_pointer(&s->policyd, policyd_free);
+}
+
 int
 app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 		struct ingest *in, struct metrics *m, GError **error)
@@ -317,6 +340,12 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 				   p);
 		g_free(name);
 	}
+	if (a->policyd.address) {
+		s->policyd = policyd_new(&a->policyd, &a->mark.identity,
+					 &a->mark.policy, &a->store, m);
+		daemon_add_service(d, "policy", app_policy_start,
+				   app_policy_stop, s);
+	}
 	return 0;
 }
 
@@ -330,6 +359,7 @@ app_serve_teardown(struct app *a)
 	http_server_free(s->http);
 	admin_free(s->admin);
 	outbox_free(s->outbox);
+	policyd_free(s->policyd);
 	pickup_free(s->pickup);
 	if (s->pollers)
 		g_ptr_array_free(s->pollers, TRUE);

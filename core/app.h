@@ -18,6 +18,9 @@
 #include "scoring/admin.h"
 #include "fbl/imap.h"
 #include "verp/keys.h"
+#include "verp/mark.h"
+#include "verp/milter.h"
+#include "verp/policyd.h"
 
 struct ingest;
 struct daemon;
@@ -32,6 +35,9 @@ struct app {
 	struct http_config http;
 	struct token_config token;
 	struct imap_config imap;
+	struct mark_config mark;     /* [milter], [policy], [sender-domain:*] */
+	struct milter_config milter; /* [milter]: the libmilter side */
+	struct policyd_config policyd; /* [policy]: the policy service */
 	int64_t health_stale_ms;
 	struct actions_config actions; /* webhooks, digest, outbox */
 	struct admin_config admin;
@@ -74,6 +80,7 @@ int cmd_check_config(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
 int cmd_accounts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_milter(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);

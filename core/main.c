@@ -27,6 +27,8 @@ static const struct fbld_cmd fbld_cmds[] = {
 	  "list accounts, show one, or pin an account's state" },
 	{ "report", cmd_report,
 	  "a summary of the last day for people (or --json)" },
+	{ "milter", cmd_milter,
+	  "mark, record and police outbound mail (Postfix/Sendmail milter)" },
 	{ "check-config", cmd_check_config,
 	  "read a configuration file and report every mistake" },
 };

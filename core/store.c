@@ -126,6 +126,10 @@ static const char *const store_migrations[] = {
 	"DEFAULT 0;"
 	"ALTER TABLE mailbox_state ADD COLUMN stored INTEGER NOT NULL "
 	"DEFAULT 0;",
+	/* 4: milter: a bounce domain per sending domain, so the return
+	 * path can sit under the customer's own domain (DMARC SPF
+	 * alignment). */
+	"ALTER TABLE account_domains ADD COLUMN bounce_domain TEXT;",
 };
 
 enum store_stmt {
@@ -172,6 +176,13 @@ enum store_stmt {
 	S_FBL_DMARC_INSERT,
 	S_FBL_MAILBOX_GET,
 	S_FBL_MAILBOX_SET,
+	S_MILTER_SEND_RECORD,
+	S_MILTER_SEND_RCPT,
+	S_MILTER_ACCOUNT_SETTINGS,
+	S_MILTER_DOMAIN_LOOKUP,
+	S_MILTER_SUPPRESSION,
+	S_MILTER_RCPTS_SINCE,
+	S_MILTER_NEXT_SERIAL,
 	S_NSTMT
 };
 
@@ -337,6 +348,24 @@ static const char *const store_sql[S_NSTMT] = {
 		"ELSE excluded.last_uid END, uidvalidity = "
 		"excluded.uidvalidity, updated_ms = excluded.updated_ms, "
 		"stored = stored + excluded.stored",
+	[S_MILTER_SEND_RECORD] =
+		"INSERT INTO sends (id, token, message_id, queue_id, env_from, "
+		"identity_source, rcpt_count, size, fingerprint, account_id, "
+		"created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11)",
+	[S_MILTER_NEXT_SERIAL] = "SELECT coalesce(max(id), 0) + 1 FROM sends",
+	[S_MILTER_SEND_RCPT] = "INSERT OR IGNORE INTO send_rcpts (send_id, "
+			       "rcpt) VALUES (?1, ?2)",
+	[S_MILTER_ACCOUNT_SETTINGS] = "SELECT bounce_domain, options FROM "
+				      "accounts WHERE id = ?1",
+	[S_MILTER_DOMAIN_LOOKUP] = "SELECT account_id, bounce_domain FROM "
+				   "account_domains WHERE domain = ?1",
+	[S_MILTER_SUPPRESSION] = "SELECT 1 FROM suppressions WHERE "
+				 "account_id = ?1 AND recipient IN (?2, "
+				 "lower(?2))",
+	[S_MILTER_RCPTS_SINCE] = "SELECT coalesce(sum(rcpt_count), 0) FROM "
+				 "sends WHERE account_id = ?1 AND "
+				 "created_ms >= ?2",
 };
 
 struct store {
@@ -1622,4 +1651,133 @@ store_mailbox_set(struct store *st, const char *mailbox, uint32_t uidvalidity,
 	sqlite3_bind_int64(s, 4, now_ms);
 	sqlite3_bind_int64(s, 5, stored);
 	return store_exec_stmt(st, s, error);
+}
+
+/* ---- milter --------------------------------------------------------------- */
+
+int
+store_send_next_serial(struct store *st, uint64_t *serial, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_NEXT_SERIAL, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	*serial = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "serial");
+}
+
+int
+store_send_insert(struct store *st, const struct store_send *snd,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_SEND_RECORD, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)snd->serial);
+	store_bind_text(s, 2, snd->token);
+	store_bind_text(s, 3, snd->message_id);
+	store_bind_text(s, 4, snd->queue_id);
+	store_bind_text(s, 5, snd->env_from);
+	store_bind_text(s, 6, snd->identity_source);
+	sqlite3_bind_int64(s, 7, snd->n_rcpts);
+	sqlite3_bind_int64(s, 8, snd->size);
+	store_bind_text(s, 9, snd->fingerprint);
+	sqlite3_bind_int64(s, 10, snd->account);
+	sqlite3_bind_int64(s, 11, snd->created_ms);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	for (unsigned i = 0; i < snd->n_rcpts; i++) {
+		if (!(s = store_stmt(st, S_MILTER_SEND_RCPT, error)))
+			return -1;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)snd->serial);
+		store_bind_text(s, 2, snd->rcpts[i]);
+		if (store_exec_stmt(st, s, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_account_settings(struct store *st, uint32_t id, char **bounce_domain,
+		       char **options, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_ACCOUNT_SETTINGS, error);
+	int rc;
+
+	*bounce_domain = *options = NULL;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*bounce_domain = store_col_dup(s, 0);
+		*options = store_col_dup(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "account");
+}
+
+int
+store_domain_lookup(struct store *st, const char *domain, uint32_t *account,
+		    char **bounce_domain, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_DOMAIN_LOOKUP, error);
+	int rc;
+
+	if (bounce_domain)
+		*bounce_domain = NULL;
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, domain);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*account = (uint32_t)sqlite3_column_int64(s, 0);
+		if (bounce_domain)
+			*bounce_domain = store_col_dup(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "domain");
+}
+
+int
+store_suppression_contains(struct store *st, uint32_t account,
+			   const char *recipient, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_SUPPRESSION, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	store_bind_text(s, 2, recipient);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "suppression");
+}
+
+int
+store_send_rcpts_since(struct store *st, uint32_t account, int64_t since_ms,
+		       int64_t *count, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_RCPTS_SINCE, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, since_ms);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "rate");
 }

@@ -401,5 +401,49 @@ int store_mailbox_get(struct store *st, const char *mailbox,
 int store_mailbox_set(struct store *st, const char *mailbox,
 		      uint32_t uidvalidity, uint32_t last_uid, int64_t stored,
 		      int64_t now_ms, GError **error);
+/* ---- milter ---------------------------------------------------------------- */
+
+/* One recorded send, as the milter saw it. Recipients are stored as given
+ * (the milter lowercases them); duplicates are stored once. */
+struct store_send {
+	uint32_t account;
+	uint64_t serial;
+	int64_t created_ms;
+	const char *token;
+	const char *message_id;
+	const char *queue_id;
+	const char *env_from;
+	const char *identity_source; /* sasl, local, header, domain */
+	const char *const *rcpts;
+	unsigned n_rcpts;
+	int64_t size;
+	const char *fingerprint; /* verp/fingerprint.h text form, or NULL */
+};
+
+/* The serial the next send will get. Inside a transaction (store_begin)
+ * only: the write lock keeps it free until store_send_insert(). One
+ * statement per send instead of reserve-then-update: the indexes change
+ * once. */
+int store_send_next_serial(struct store *st, uint64_t *serial, GError **error);
+/* Records a send under the serial from store_send_next_serial(). */
+int store_send_insert(struct store *st, const struct store_send *s,
+		      GError **error);
+/* An account's bounce domain and options JSON (either may come back NULL;
+ * caller frees): 0 found, 1 no such account, -1 error. */
+int store_account_settings(struct store *st, uint32_t id, char **bounce_domain,
+			   char **options, GError **error);
+/* The sending-domain map (account_domains): 0 found (*account set,
+ * *bounce_domain the domain's own bounce domain or NULL; bounce_domain
+ * may be NULL), 1 none, -1 error. domain is matched as given (lower
+ * case). */
+int store_domain_lookup(struct store *st, const char *domain, uint32_t *account,
+			char **bounce_domain, GError **error);
+/* Is the recipient on the account's suppression list (as given or in lower
+ * case)? 1 yes, 0 no, -1 error. */
+int store_suppression_contains(struct store *st, uint32_t account,
+			       const char *recipient, GError **error);
+/* Recipients of the account's sends created at or after since_ms. */
+int store_send_rcpts_since(struct store *st, uint32_t account, int64_t since_ms,
+			   int64_t *count, GError **error);
 
 #endif
