@@ -87,6 +87,7 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	spool_config_load(a->cfg, &a->spool);
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);
 	token_config_load(a->cfg, create, &a->token);
+	scoring_params_load(a->cfg, &a->scoring);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	if (config_finish(a->cfg, error) < 0) {
@@ -106,6 +107,7 @@ app_clear(struct app *a)
 	spool_config_clear(&a->spool);
 	http_config_clear(&a->http);
 	token_config_clear(&a->token);
+	scoring_params_clear(&a->scoring);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }

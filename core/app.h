@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/spool.h"
 #include "core/store.h"
+#include "scoring/params.h"
 #include "verp/keys.h"
 
 struct ingest;
@@ -28,6 +29,7 @@ struct app {
 	struct spool_config spool;
 	struct http_config http;
 	struct token_config token;
+	struct scoring_params scoring;
 	int64_t health_stale_ms;
 	struct app_serve *serve; /* what `fbld serve` runs, see app.c */
 };
@@ -66,6 +68,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);

@@ -23,6 +23,8 @@ static const struct fbld_cmd fbld_cmds[] = {
 	{ "token", cmd_token,
 	  "mint or verify VERP tokens (for MTAs without a milter)" },
 	{ "reports", cmd_reports, "list the raw reports kept in the store" },
+	{ "replay", cmd_replay,
+	  "replay a JSON-lines stream of events through scoring" },
 	{ "check-config", cmd_check_config,
 	  "read a configuration file and report every mistake" },
 };
