@@ -14,16 +14,20 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 SEED=${1:-1}
 SCALE=${2:-1}
 B=$TOP/build/release
-make -C "$TOP" -s all "$B/bench/scoring_sim" >&2
+make -C "$TOP" -s all "$B/tests/scoring_sim" >&2
 DIR=$TOP/build/sim
 mkdir -p "$DIR"
 EVENTS=$DIR/events-$SEED-$SCALE.jsonl
 TRUTH=$DIR/truth-$SEED-$SCALE.jsonl
 CHANGES=$DIR/changes-$SEED-$SCALE.jsonl
-if [ ! -s "$TRUTH" ] || [ "$B/bench/scoring_sim" -nt "$TRUTH" ]; then
+VERSION=$DIR/version-$SEED-$SCALE
+want=$("$B/tests/scoring_sim" version)
+if [ ! -s "$TRUTH" ] || [ "$(cat "$VERSION" 2>/dev/null)" != "$want" ]; then
 	echo "generating the population (seed $SEED, scale $SCALE)..." >&2
-	"$B/bench/scoring_sim" gen --seed "$SEED" --scale "$SCALE" \
+	rm -f "$VERSION"
+	"$B/tests/scoring_sim" gen --seed "$SEED" --scale "$SCALE" \
 		"$EVENTS" "$TRUTH"
+	echo "$want" >"$VERSION"
 fi
 n=$(wc -l <"$EVENTS")
 echo "Scoring simulator: seed $SEED, scale $SCALE, $(wc -l <"$TRUTH") accounts, $n events"
@@ -33,4 +37,4 @@ t1=$(date +%s.%N)
 awk -v n="$n" -v a="$t0" -v b="$t1" -v c="$(wc -l <"$CHANGES")" \
 	'BEGIN { printf "fbld replay: %d state changes in %.1f s (%.0f events/s)\n", c, b - a, n / (b - a) }'
 echo
-"$B/bench/scoring_sim" eval "$TRUTH" "$CHANGES"
+"$B/tests/scoring_sim" eval "$TRUTH" "$CHANGES"

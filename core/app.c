@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "core/pickup.h"
 #include "core/spool.h"
+#include "scoring/job.h"
 
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
@@ -140,6 +141,7 @@ struct app_serve {
 	struct metrics *m;
 	struct pickup *pickup;
 	struct http_server *http;
+	struct scoring_job *scoring;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -160,6 +162,22 @@ app_pickup_job(void *ud, int64_t now_ms)
 		log_info("pickup: stored messages=%d", n);
 	/* A full batch means more is waiting: go on at once. */
 	return n >= (int)s->a->spool.batch ? 0 : -1;
+}
+
+static int64_t
+app_scoring_job(void *ud, int64_t now_ms)
+{
+	struct app_serve *s = ud;
+	GError *e = NULL;
+	int n = scoring_job_run(s->scoring, now_ms, &e);
+
+	if (n < 0) {
+		log_err("scoring: %s", e ? e->message : "failed");
+		g_clear_error(&e);
+		return -1;
+	}
+	/* A full batch means more is waiting: go on at once. */
+	return n >= s->a->scoring.batch ? 0 : -1;
 }
 
 static void
@@ -228,6 +246,16 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	s->pickup = pickup_new(&a->spool, st, in, m);
 	daemon_add_job(d, "pickup", a->spool.poll_interval_ms, app_pickup_job,
 		       s);
+	if (a->scoring.enabled) {
+		s->scoring = scoring_job_new(&a->scoring, st, daemon_now_ms(),
+					     error);
+		if (!s->scoring)
+			return -1;
+		/* Hooks on state changes (the alert outbox) register here
+		 * with scoring_job_add_hook(). */
+		daemon_add_job(d, "scoring", a->scoring.interval_ms,
+			       app_scoring_job, s);
+	}
 	s->http = http_server_new(&a->http);
 	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
@@ -243,6 +271,7 @@ app_serve_teardown(struct app *a)
 	if (!s)
 		return;
 	http_server_free(s->http);
+	scoring_job_free(s->scoring);
 	pickup_free(s->pickup);
 	g_free(s);
 	a->serve = NULL;

@@ -550,6 +550,11 @@ sc_volume_term(const struct scoring_params *p, struct sc_account *a,
 	uint32_t n60, new60, peak;
 	double ratio;
 
+	/* Against its own history: an account needs some. On its first
+	 * days any list looks new and any volume a jump. */
+	if (now_ms - a->first_ms < 3 * DAY_MS)
+		return 0;
+
 	sc_volume(a, now_ms, &n60, &new60, &peak);
 	if (n60 == 0 || new60 <= p->volume_new_share * n60)
 		return 0;
@@ -711,8 +716,11 @@ sc_fp_sent(struct scoring_engine *e, struct sc_account *a, uint32_t id,
 }
 
 /* Content evidence for an account: the pooled evidence of the worst
- * fingerprint it sent in the window, when other accounts send it too,
- * without the account's own share (it is counted by its own tests). */
+ * tainted fingerprint it sent in the window, without the account's own
+ * share (its own tests count that). Below the taint level pooled evidence
+ * is left out: the busiest shared templates (shop notifications sent by
+ * hundreds of accounts) would otherwise bring every sender the noise of
+ * all the others. */
 double
 sc_fp_term(struct scoring_engine *e, const struct sc_account *a, int64_t now_ms,
 	   struct sc_fp **worst)
@@ -729,9 +737,8 @@ sc_fp_term(struct scoring_engine *e, const struct sc_account *a, int64_t now_ms,
 		if (!r->fp || now_ms - r->last_ms > e->p->fp_window_ms)
 			continue;
 		fp = sc_fp_get(e, r->fp);
-		/* Weak pooled evidence is noise: only a finding counts. */
 		if (!fp || fp->accounts < 2 || fp->sent <= 0 ||
-		    fp->peak < e->p->second)
+		    fp->peak < e->p->taint)
 			continue;
 		v = fp->peak * (1 - fmin(1, (double)r->n / (double)fp->sent));
 		if (v > best) {
@@ -979,10 +986,15 @@ sc_sent(struct scoring_engine *e, struct sc_account *a,
 {
 	char dom[256 + 2];
 	const char *rcpt = ev->recipient ? ev->recipient : "";
-	int tracked = ev->tracked < 0 ? e->p->assume_tracked : ev->tracked;
+	int tracked = ev->tracked;
 	int new_rcpt, new_dom;
 	char lower[320];
 	size_t n = strlen(rcpt);
+
+	if (tracked < 0)
+		tracked = e->p->tracking == SCORING_TRACKING_ALL ||
+			  (e->p->tracking == SCORING_TRACKING_AUTO &&
+			   a->open_ms && now_ms - a->open_ms < 14 * DAY_MS);
 
 	dom[0] = '@';
 	sc_domain(rcpt, dom + 1, sizeof(dom) - 1);
@@ -1064,6 +1076,7 @@ sc_engagement(struct scoring_engine *e, struct sc_account *a,
 {
 	int click = ev->type == SCORING_EV_CLICK;
 
+	a->open_ms = now_ms;
 	if (ev->machine) {
 		sc_count(e, a, now_ms,
 			 click ? SC_CLICK_MACHINE : SC_OPEN_MACHINE);
@@ -1269,8 +1282,10 @@ scoring_engine_override(struct scoring_engine *e, uint32_t account,
 		a->first_ms = now_ms;
 	g_free(a->ov_reason);
 	a->ov_reason = g_strdup(reason);
+	/* A quiet pin that already expired (the daemon was down when it
+	 * did) is kept for the next evaluation to record its expiry. */
 	a->ov_set = state >= SCORING_OK && state <= SCORING_BLOCK &&
-		    (until_ms == 0 || until_ms > now_ms);
+		    (until_ms == 0 || until_ms > now_ms || quiet);
 	a->ov_state = a->ov_set ? (enum scoring_state)state : SCORING_OK;
 	a->ov_until_ms = a->ov_set ? until_ms : 0;
 	a->eff = a->ov_set ? a->ov_state : a->state;

@@ -141,7 +141,8 @@ void scoring_engine_tick(struct scoring_engine *e, int64_t now_ms);
  * Pins (state >= 0) or clears (state < 0) an operator override of an
  * account until until_ms (0: no expiry). Emits a change with source
  * "operator" when the effective state changes, unless quiet (the daemon
- * learns of overrides that the CLI already recorded).
+ * learns of overrides that the CLI already recorded; a quiet pin whose
+ * expiry has passed is kept so that the next evaluation records it).
  */
 void scoring_engine_override(struct scoring_engine *e, uint32_t account,
 			     int64_t now_ms, int state, int64_t until_ms,

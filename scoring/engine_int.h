@@ -105,6 +105,7 @@ struct sc_account {
 	int64_t first_ms; /* first event seen */
 	int64_t t_ms;	  /* clock of the exposure accumulators */
 	int64_t last_event_ms, last_eval_ms;
+	int64_t open_ms; /* the last open or click of its mail */
 	int64_t sent;
 	struct sc_expo x[X_N];
 	struct sc_cusum t[T_N];

@@ -83,11 +83,11 @@ scoring_params_default(struct scoring_params *p)
 	params_set_delay(&p->engage_delay, "2h/1.6");
 	params_set_delay(&p->unsub_delay, "2h/1.6");
 	p->eval_interval_ms = 15 * MIN_MS;
-	p->assume_tracked = 1;
+	p->tracking = SCORING_TRACKING_AUTO;
 	p->rcpt_filter_bytes = 8 << 20;
 	p->enabled = 1;
 	p->interval_ms = 5000;
-	p->settle_ms = 5000;
+	p->settle_ms = 10 * MIN_MS;
 	p->batch = 20000;
 	p->retention_ms = 35 * DAY_MS;
 	p->fbl_domains =
@@ -261,6 +261,8 @@ params_tests(struct config *cfg, struct scoring_params *p)
 void
 scoring_params_load(struct config *cfg, struct scoring_params *p)
 {
+	static const char *const tracking[] = { "none", "all", "auto", NULL };
+
 	scoring_params_default(p);
 	params_levels(cfg, p);
 	params_tests(cfg, p);
@@ -272,8 +274,8 @@ scoring_params_load(struct config *cfg, struct scoring_params *p)
 	p->eval_interval_ms =
 		config_duration_ms(cfg, "scoring", "eval_interval",
 				   p->eval_interval_ms, 1000, DAY_MS);
-	p->assume_tracked = config_bool(cfg, "scoring", "assume_tracked",
-					p->assume_tracked);
+	p->tracking =
+		config_enum(cfg, "scoring", "tracking", p->tracking, tracking);
 	p->rcpt_filter_bytes =
 		config_size(cfg, "scoring", "recipient_filter_size",
 			    p->rcpt_filter_bytes, 4096, INT64_C(1) << 32);
@@ -281,7 +283,7 @@ scoring_params_load(struct config *cfg, struct scoring_params *p)
 	p->interval_ms = config_duration_ms(cfg, "scoring", "interval",
 					    p->interval_ms, 100, HOUR_MS);
 	p->settle_ms = config_duration_ms(cfg, "scoring", "settle",
-					  p->settle_ms, 0, HOUR_MS);
+					  p->settle_ms, 0, DAY_MS);
 	p->batch = config_int(cfg, "scoring", "batch", p->batch, 100, 1000000);
 	p->retention_ms =
 		config_duration_ms(cfg, "scoring", "retention", p->retention_ms,

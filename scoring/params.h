@@ -24,6 +24,12 @@
 
 struct config;
 
+enum scoring_tracking {
+	SCORING_TRACKING_NONE,
+	SCORING_TRACKING_ALL,
+	SCORING_TRACKING_AUTO,
+};
+
 struct scoring_params {
 	/* States: a score at or above the level enters the state. */
 	double watch;	 /* 4.6 */
@@ -86,8 +92,11 @@ struct scoring_params {
 	/* Periodic evaluation of every active account (engagement that
 	 * fails to arrive, dwell times, override expiry). */
 	int64_t eval_interval_ms; /* 15m */
-	/* Messages without an explicit tracked flag carry the open pixel. */
-	int assume_tracked; /* true */
+	/* Whether a message without an explicit tracked flag carried the
+	 * open pixel: SCORING_TRACKING_AUTO takes it that an account's mail
+	 * does once any open of its mail (privacy proxies prefetch pixels
+	 * within minutes) was seen in the last 14 days. */
+	int tracking; /* auto */
 	/* Bytes of each of the two generations of the recipient filter. */
 	int64_t rcpt_filter_bytes; /* 8M */
 

@@ -359,12 +359,14 @@ rec_init(struct scoring_replay_rec *rec)
 
 int
 scoring_replay_parse(struct scoring_replay_parser *ps, char *line, size_t len,
-		     struct scoring_replay_rec *rec, int *fast, GError **error)
+		     int flags, struct scoring_replay_rec *rec, int *fast,
+		     GError **error)
 {
-	int r;
+	int r = 0;
 
 	rec_init(rec);
-	r = scan_line(line, len, rec, error);
+	if (!(flags & SCORING_REPLAY_JSON_ONLY))
+		r = scan_line(line, len, rec, error);
 	if (fast)
 		*fast = r == 1;
 	if (r < 0)
@@ -716,7 +718,7 @@ replay_lines(struct replay *r, FILE *in, const char *name, GError **error)
 				    "longer than %d bytes",
 				    SCORING_REPLAY_LINE_MAX);
 			rc = -1;
-		} else if (scoring_replay_parse(ps, line, len, &rec, NULL,
+		} else if (scoring_replay_parse(ps, line, len, 0, &rec, NULL,
 						error) < 0 ||
 			   replay_record(r, &rec, error) < 0) {
 			rc = -1;

@@ -62,11 +62,13 @@ void scoring_replay_parser_free(struct scoring_replay_parser *p);
  * Parses one line (len bytes, no newline; the buffer is modified in place
  * and must stay valid while rec is used). Checks the presence and types
  * of the fields, not their values. fast, when not NULL, tells whether the
- * strict scanner took the line (json-glib did otherwise).
+ * strict scanner took the line (json-glib did otherwise); with
+ * SCORING_REPLAY_JSON_ONLY json-glib always does (tests compare both).
  */
+#define SCORING_REPLAY_JSON_ONLY 1
 int scoring_replay_parse(struct scoring_replay_parser *p, char *line,
-			 size_t len, struct scoring_replay_rec *rec, int *fast,
-			 GError **error);
+			 size_t len, int flags, struct scoring_replay_rec *rec,
+			 int *fast, GError **error);
 
 struct scoring_replay_stats {
 	int64_t lines;

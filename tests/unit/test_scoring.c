@@ -543,7 +543,7 @@ test_replay_parser(void **state)
 		    "\"machine\": true}";
 
 	assert_int_equal(
-		scoring_replay_parse(ps, l1, strlen(l1), &r, &fast, &e), 0);
+		scoring_replay_parse(ps, l1, strlen(l1), 0, &r, &fast, &e), 0);
 	assert_true(fast);
 	assert_true(r.ts_ms == INT64_C(1767225600000));
 	assert_string_equal(r.type, "sent");
@@ -551,23 +551,23 @@ test_replay_parser(void **state)
 	assert_string_equal(r.recipient, "user@example.org");
 	/* Escapes and nested values: json-glib takes the line. */
 	assert_int_equal(
-		scoring_replay_parse(ps, l2, strlen(l2), &r, &fast, &e), 0);
+		scoring_replay_parse(ps, l2, strlen(l2), 0, &r, &fast, &e), 0);
 	assert_false(fast);
 	assert_string_equal(r.account, "acct-1");
 	assert_string_equal(r.reason, "userunknown");
 	assert_int_equal(
-		scoring_replay_parse(ps, l6, strlen(l6), &r, &fast, &e), 0);
+		scoring_replay_parse(ps, l6, strlen(l6), 0, &r, &fast, &e), 0);
 	assert_int_equal(r.machine, 1);
-	assert_int_equal(scoring_replay_parse(ps, l3, strlen(l3), &r, NULL, &e),
-			 -1);
+	assert_int_equal(
+		scoring_replay_parse(ps, l3, strlen(l3), 0, &r, NULL, &e), -1);
 	assert_non_null(strstr(e->message, "\"ts\" must be an integer"));
 	g_clear_error(&e);
-	assert_int_equal(scoring_replay_parse(ps, l4, strlen(l4), &r, NULL, &e),
-			 -1);
+	assert_int_equal(
+		scoring_replay_parse(ps, l4, strlen(l4), 0, &r, NULL, &e), -1);
 	assert_non_null(strstr(e->message, "not JSON"));
 	g_clear_error(&e);
-	assert_int_equal(scoring_replay_parse(ps, l5, strlen(l5), &r, NULL, &e),
-			 -1);
+	assert_int_equal(
+		scoring_replay_parse(ps, l5, strlen(l5), 0, &r, NULL, &e), -1);
 	g_clear_error(&e);
 	scoring_replay_parser_free(ps);
 	(void)state;
