@@ -251,6 +251,7 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 					     error);
 		if (!s->scoring)
 			return -1;
+		scoring_job_set_metrics(s->scoring, m);
 		/* Hooks on state changes (the alert outbox) register here
 		 * with scoring_job_add_hook(). */
 		daemon_add_job(d, "scoring", a->scoring.interval_ms,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/app.h"
 #include "scoring/replay.h"
@@ -36,13 +37,21 @@ replay_file(struct app *a, const char *file, int stats)
 		return 1;
 	}
 	secs = (double)(g_get_monotonic_time() - t0) / 1e6;
-	if (stats)
+	if (stats) {
+		struct rusage ru;
+		double cpu;
+
+		getrusage(RUSAGE_SELF, &ru);
+		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		      (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 		fprintf(stderr,
 			"fbld replay: %" G_GINT64_FORMAT " events, "
 			"%" G_GINT64_FORMAT " changes in %.2f s "
-			"(%.0f events/s)\n",
+			"(%.0f events/s), %.2f s of CPU (%.0f events/s)\n",
 			st.events, st.changes, secs,
-			secs > 0 ? (double)st.events / secs : 0);
+			secs > 0 ? (double)st.events / secs : 0, cpu,
+			cpu > 0 ? (double)st.events / cpu : 0);
+	}
 	return 0;
 }
 

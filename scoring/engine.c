@@ -212,8 +212,8 @@ sc_expo_value(const struct sc_expo *x, const struct scoring_delay *d)
 static inline double
 sc_decay_factor(double x)
 {
-	if (x < 1e-3)
-		return 1 - x + x * x / 2 - x * x * x / 6;
+	if (x < 0.05) /* Taylor to x^4: error below 3e-9 */
+		return 1 - x * (1 - x / 2 * (1 - x / 3 * (1 - x / 4)));
 	if (x > 40)
 		return 0;
 	return exp(-x);
@@ -430,25 +430,35 @@ sc_base_fold(const struct scoring_params *p, struct sc_account *a,
 	a->base.engaged += d->c[SC_ENGAGED];
 }
 
-static void
-sc_count(struct scoring_engine *e, struct sc_account *a, int64_t now_ms,
-	 enum sc_counter c)
+/* Today's slot of the day ring; the day it held leaves for the
+ * baseline. */
+static struct sc_bucket *
+sc_day(struct scoring_engine *e, struct sc_account *a, int64_t now_ms)
 {
-	int64_t hour = now_ms / HOUR_MS, day = now_ms / DAY_MS;
-	struct sc_bucket *h = &a->hours[hour % NHOURS];
-	struct sc_bucket *d = &a->days[day % NDAYS];
+	int64_t day = now_ms / DAY_MS;
+	int slot = (int)(day % NDAYS);
+	struct sc_bucket *d = &a->days[slot];
 
-	if (h->when != hour) {
-		memset(h->c, 0, sizeof(h->c));
-		h->when = hour;
-	}
 	if (d->when != day) {
-		int slot = (int)(day % NDAYS);
-
 		sc_base_fold(e->p, a, d, (a->flagged_days >> slot) & 1);
 		a->flagged_days &= ~(1u << slot);
 		memset(d->c, 0, sizeof(d->c));
 		d->when = day;
+	}
+	return d;
+}
+
+static void
+sc_count(struct scoring_engine *e, struct sc_account *a, int64_t now_ms,
+	 enum sc_counter c)
+{
+	int64_t hour = now_ms / HOUR_MS;
+	struct sc_bucket *h = &a->hours[hour % NHOURS];
+	struct sc_bucket *d = sc_day(e, a, now_ms);
+
+	if (h->when != hour) {
+		memset(h->c, 0, sizeof(h->c));
+		h->when = hour;
 	}
 	h->c[c]++;
 	d->c[c]++;
@@ -633,7 +643,7 @@ sc_fp_charge(struct scoring_engine *e, struct sc_fp *fp, int64_t now_ms)
 	double hard, sb, sp, sc;
 
 	sc_fp_params(e, now_ms);
-	sc_expo_decay(fp->x, X_N, &fp->t_ms, now_ms);
+	sc_expo_decay(fp->x, X_TRACKED, &fp->t_ms, now_ms);
 	for (int i = T_BOUNCE; i <= T_COMPLAINT; i++) {
 		double v = sc_expo_value(&fp->x[sc_test_set[i]], e->delay[i]);
 		double de = v - fp->t[i].e_seen;
@@ -678,7 +688,7 @@ sc_fp_bad(struct scoring_engine *e, uint32_t id, enum sc_test t, int64_t now_ms)
 
 static void
 sc_fp_sent(struct scoring_engine *e, struct sc_account *a, uint32_t id,
-	   int64_t now_ms, int fbl, int tracked)
+	   int64_t now_ms, int fbl)
 {
 	struct sc_fp *fp = sc_fp_get(e, id);
 	struct sc_fpref *ref = NULL, *old = &a->fps[0];
@@ -703,16 +713,16 @@ sc_fp_sent(struct scoring_engine *e, struct sc_account *a, uint32_t id,
 	ref->last_ms = now_ms;
 	/* A send adds no matured exposure: bringing the accumulators to
 	 * now is enough (the tests are charged at the next report). */
-	sc_expo_decay(fp->x, X_N, &fp->t_ms, now_ms);
+	sc_expo_decay(fp->x, X_TRACKED, &fp->t_ms, now_ms);
 	fp->dirty = 1;
 	fp->last_ms = MAX(fp->last_ms, now_ms);
 	fp->last_account = a->id;
 	fp->sent++;
+	/* The pooled tests use all deliveries and those to reporting
+	 * providers (X_ALL, X_FBL: the sets before X_TRACKED). */
 	sc_expo_add(&fp->x[X_ALL]);
 	if (fbl)
 		sc_expo_add(&fp->x[X_FBL]);
-	if (tracked)
-		sc_expo_add(&fp->x[X_TRACKED]);
 }
 
 /* Content evidence for an account: the pooled evidence of the worst
@@ -790,7 +800,12 @@ sc_components(struct scoring_engine *e, struct sc_account *a, int64_t now_ms,
 
 	ev->hard =
 		fmax(fmax(sb, sp), fmax(sc, sb + sp + sc - p->multi_penalty));
-	ev->engage = fmin(p->engage_weight * fmax(se, su), p->engage_cap);
+	/* Engagement is capped: transactional mail is rarely opened, and
+	 * alone it is no reason to hold mail back. Once hard evidence of
+	 * its own confirms that the mail is unwanted, it weighs more. */
+	ev->engage = fmin(p->engage_weight * fmax(se, su),
+			  ev->hard >= p->hard_gate ? p->engage_cap_confirmed
+						   : p->engage_cap);
 	ev->volume = sc_volume_term(p, a, now_ms);
 	ev->content = sc_fp_term(e, a, now_ms, NULL);
 	ev->prior = a->first_ms && now_ms - a->first_ms < p->new_account_ms
@@ -937,8 +952,10 @@ sc_evaluate(struct scoring_engine *e, struct sc_account *a, int64_t now_ms)
 		a->state = next;
 		a->state_ms = now_ms;
 	}
-	if (a->state >= SCORING_THROTTLE)
+	if (a->state >= SCORING_THROTTLE) {
+		sc_day(e, a, now_ms);
 		a->flagged_days |= 1u << ((now_ms / DAY_MS) % NDAYS);
+	}
 	if (a->ov_set && a->ov_until_ms && now_ms >= a->ov_until_ms) {
 		a->ov_set = 0;
 		src = SCORING_SRC_EXPIRY;
@@ -1026,7 +1043,7 @@ sc_sent(struct scoring_engine *e, struct sc_account *a,
 	if (tracked)
 		sc_expo_add(&a->x[X_TRACKED]);
 	sc_volume_add(e, a, now_ms, new_rcpt);
-	sc_fp_sent(e, a, ev->fp, now_ms, ev->fbl, tracked);
+	sc_fp_sent(e, a, ev->fp, now_ms, ev->fbl);
 }
 
 static void

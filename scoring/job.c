@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/store.h"
 #include "scoring/engine.h"
 
@@ -64,6 +65,7 @@ struct scoring_job {
 	int64_t cur_sends, cur_events;
 	int64_t pruned_ms, now_ms, rows;
 	GError *row_error; /* the first error inside a row callback */
+	struct metric *m_rows, *m_failed, *m_changes[4];
 };
 
 static void
@@ -213,6 +215,23 @@ scoring_job_free(struct scoring_job *j)
 	g_array_free(j->batch, TRUE);
 	g_clear_error(&j->row_error);
 	g_free(j);
+}
+
+void
+scoring_job_set_metrics(struct scoring_job *j, struct metrics *m)
+{
+	static const char *const labels[] = { "to=\"ok\"", "to=\"watch\"",
+					      "to=\"throttle\"",
+					      "to=\"block\"" };
+
+	j->m_rows = metrics_counter(m, "fbld_scoring_rows_total", NULL,
+				    "Sends and events read by scoring");
+	j->m_failed = metrics_counter(m, "fbld_scoring_failed_runs_total",
+				      NULL, "Scoring runs rolled back");
+	for (int i = 0; i < 4; i++)
+		j->m_changes[i] = metrics_counter(
+			m, "fbld_scoring_changes_total", labels[i],
+			"Changes of accounts' effective states");
 }
 
 void
@@ -595,11 +614,15 @@ job_step(struct scoring_job *j, GError **error)
 static void
 job_log(struct scoring_job *j)
 {
+	if (j->m_rows)
+		metric_add(j->m_rows, j->rows);
 	for (guint i = 0; i < j->changes->len; i++) {
 		struct job_change *c = j->changes->pdata[i];
 
 		if (c->from == c->to)
 			continue;
+		if (j->m_changes[c->to])
+			metric_inc(j->m_changes[c->to]);
 		log_notice("scoring: account=%u %s -> %s source=%s "
 			   "sent=%" G_GINT64_FORMAT " reason=\"%s\"",
 			   c->account, scoring_state_name(c->from),
@@ -625,6 +648,8 @@ scoring_job_run(struct scoring_job *j, int64_t now_ms, GError **error)
 		/* Memory must not run ahead of the store. */
 		if (job_load(j, now_ms, NULL) < 0)
 			log_err("scoring: reloading the engine failed");
+		if (j->m_failed)
+			metric_inc(j->m_failed);
 		g_propagate_error(error, e);
 		return -1;
 	}

@@ -28,6 +28,7 @@
 #include "scoring/params.h"
 #include "scoring/transition.h"
 
+struct metrics;
 struct store;
 struct scoring_job;
 
@@ -42,6 +43,10 @@ void scoring_job_free(struct scoring_job *j);
  * changes are the CLI's and the API's to announce). */
 void scoring_job_add_hook(struct scoring_job *j, scoring_transition_fn fn,
 			  void *ud);
+
+/* Counts rows read, state changes by target state and failed runs in m
+ * (fbld_scoring_*). */
+void scoring_job_set_metrics(struct scoring_job *j, struct metrics *m);
 
 /* One run at now_ms: the number of rows it processed (a full batch means
  * more is waiting), or -1 with error set (nothing was written). */

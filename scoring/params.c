@@ -67,6 +67,7 @@ scoring_params_default(struct scoring_params *p)
 	p->multi_penalty = 2.3;
 	p->engage_weight = 0.5;
 	p->engage_cap = 3;
+	p->engage_cap_confirmed = 4.6;
 	p->engage_watch = 9.2;
 	p->engage_halflife_ms = 3 * DAY_MS;
 	p->volume_cap = 3;
@@ -210,6 +211,9 @@ params_levels(struct config *cfg, struct scoring_params *p)
 	p->engage_weight =
 		params_num(cfg, "engagement_weight", p->engage_weight, 0, 1);
 	p->engage_cap = params_num(cfg, "engagement_cap", p->engage_cap, 0, 20);
+	p->engage_cap_confirmed =
+		params_num(cfg, "engagement_cap_confirmed",
+			   p->engage_cap_confirmed, p->engage_cap, 20);
 	p->engage_watch =
 		params_num(cfg, "engagement_watch", p->engage_watch, 0.1, 100);
 	p->engage_halflife_ms = config_duration_ms(

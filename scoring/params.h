@@ -66,6 +66,8 @@ struct scoring_params {
 	/* Engagement joins the score weighted and capped; alone it can
 	 * raise an account to watch at engage_watch. */
 	double engage_weight, engage_cap, engage_watch; /* 0.5 3 9.2 */
+	/* The cap when hard evidence reaches hard_gate. */
+	double engage_cap_confirmed; /* 4.6 */
 	/* Engagement and unsubscribe evidence fades by half in this time. */
 	int64_t engage_halflife_ms; /* 3d */
 	/* Volume against the account's own history, capped. */

@@ -478,6 +478,7 @@ struct replay {
 	struct scoring_engine *e;
 	GHashTable *ids;  /* account name -> id */
 	GPtrArray *names; /* by id; [0] unused */
+	uint32_t last_id;
 	struct replay_msgs msgs;
 	FILE *out;
 	int64_t last_ts, next_tick;
@@ -530,12 +531,15 @@ replay_account(struct replay *r, const char *name)
 	gpointer v;
 	char *key;
 
+	/* Bursts come from one account: try the last one first. */
+	if (r->last_id && strcmp(name, r->names->pdata[r->last_id]) == 0)
+		return r->last_id;
 	if (g_hash_table_lookup_extended(r->ids, name, NULL, &v))
-		return GPOINTER_TO_UINT(v);
+		return r->last_id = GPOINTER_TO_UINT(v);
 	key = g_strdup(name);
 	g_ptr_array_add(r->names, key);
 	g_hash_table_insert(r->ids, key, GUINT_TO_POINTER(r->names->len - 1));
-	return r->names->len - 1;
+	return r->last_id = r->names->len - 1;
 }
 
 /* Periodic evaluation at each interval of simulated time up to ts (after

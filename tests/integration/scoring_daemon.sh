@@ -49,6 +49,11 @@ echo "$hist" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert isins
 sent=$(sql "SELECT sent FROM state_history WHERE account_id = 7 AND to_state = 'throttle'")
 [ "$sent" -gt 0 ] && [ "$sent" -lt 200 ] || fail "throttled after $sent messages"
 
+curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" >"$T/metrics.txt" ||
+	fail "no metrics"
+grep -q '^fbld_scoring_changes_total{to="throttle"} 1$' "$T/metrics.txt" ||
+	fail "metrics: $(grep scoring "$T/metrics.txt")"
+
 # Statistics: hourly counters and the account's JSON.
 wait_for "[ \"\$(sql 'SELECT sum(sent) FROM scoring_hours WHERE account_id = 7')\" = 400 ]" ||
 	fail "hourly counters: $(sql 'SELECT sum(sent), sum(unknown_user) FROM scoring_hours WHERE account_id = 7')"

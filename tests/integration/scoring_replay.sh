@@ -121,6 +121,30 @@ fi
 grep -q 'type.jsonl:1: "machine" must be true or false' "$T/err.log" ||
 	fail "error: $(cat "$T/err.log")"
 
+# Configuration: [scoring] keys are read and checked.
+cat >"$T/strict.conf" <<EOC
+[scoring]
+throttle = 50
+block = 60
+EOC
+"$FBLD" replay --config "$T/strict.conf" "$T/in.jsonl" >"$T/strict.jsonl" ||
+	fail "replay with a configuration"
+grep -q '"to":"throttle"' "$T/strict.jsonl" && fail "throttle = 50 ignored"
+grep -q '"to":"watch"' "$T/strict.jsonl" || fail "no watch with throttle = 50"
+cat >"$T/bad.conf" <<EOC
+[scoring]
+bounce_h0 = 140%
+complaint_delay = 4 hours
+tracking = sometimes
+EOC
+if "$FBLD" replay --config "$T/bad.conf" "$T/in.jsonl" >/dev/null 2>"$T/err.log"; then
+	fail "bad configuration accepted"
+fi
+grep -q '\[scoring\] bounce_h0: "140%" is not a rate' "$T/err.log" &&
+	grep -q '\[scoring\] complaint_delay: "4 hours"' "$T/err.log" &&
+	grep -q '\[scoring\] tracking' "$T/err.log" ||
+	fail "configuration errors: $(cat "$T/err.log")"
+
 # The simulator: deterministic for a seed; its events replay.
 SIM=$BUILD/tests/scoring_sim
 [ -x "$SIM" ] || fail "no $SIM"
