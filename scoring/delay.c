@@ -11,8 +11,8 @@
 #define DAY (24 * HOUR)
 
 const double scoring_tau_ms[SCORING_NTAU] = {
-	3 * SEC,  20 * SEC, 2 * MINUTE, 10 * MINUTE, 40 * MINUTE,
-	2 * HOUR, 6 * HOUR, 18 * HOUR,	60 * HOUR,   10 * DAY,
+	2 * SEC,     6 * SEC,  15 * SEC, 40 * SEC,  2 * MINUTE, 6 * MINUTE,
+	20 * MINUTE, 1 * HOUR, 3 * HOUR, 10 * HOUR, 36 * HOUR,	6 * DAY,
 };
 
 /* Sample points of the fit: 1 s to 90 days, evenly spaced in log time. */
@@ -158,7 +158,7 @@ delay_project(double *v)
 
 /*
  * Accelerated projected gradient (FISTA) on ||A w - g||^2 with
- * A[j][k] = 1 - exp(-u_j / tau_k). Ten unknowns: a few thousand
+ * A[j][k] = 1 - exp(-u_j / tau_k). Twelve unknowns: a few thousand
  * iterations take a few milliseconds.
  */
 void

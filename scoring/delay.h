@@ -20,9 +20,9 @@
 
 #include <stdint.h>
 
-#define SCORING_NTAU 10
+#define SCORING_NTAU 12
 
-/* The grid of time constants, in ms, from 3 s to 10 days. */
+/* The grid of time constants, in ms, from 2 s to 6 days. */
 extern const double scoring_tau_ms[SCORING_NTAU];
 
 #define SCORING_DELAY_PARTS 3

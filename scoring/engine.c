@@ -602,13 +602,16 @@ sc_fp_get(struct scoring_engine *e, uint32_t id)
 }
 
 /* A test's evidence counts once its excursion holds min_events bad
- * events: two complaints on a small list, or the two policy rejections
- * that a large newsletter sees every few thousand messages, are not a
- * finding whatever the likelihood ratio says. */
+ * events and min_exposure deliveries whose reports are due: two
+ * complaints on a small list, the two policy rejections a large
+ * newsletter sees every few thousand messages, or five bounces among the
+ * first seven messages of a campaign (when the delay model is least
+ * exact) are not a finding whatever the likelihood ratio says. */
 static double
 sc_stat(const struct scoring_params *p, const struct sc_cusum *c)
 {
-	return c->run_k >= p->min_events ? c->s : 0;
+	return c->run_k >= p->min_events && c->run_e >= p->min_exposure ? c->s
+									: 0;
 }
 
 struct sc_eval {

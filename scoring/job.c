@@ -226,8 +226,8 @@ scoring_job_set_metrics(struct scoring_job *j, struct metrics *m)
 
 	j->m_rows = metrics_counter(m, "fbld_scoring_rows_total", NULL,
 				    "Sends and events read by scoring");
-	j->m_failed = metrics_counter(m, "fbld_scoring_failed_runs_total",
-				      NULL, "Scoring runs rolled back");
+	j->m_failed = metrics_counter(m, "fbld_scoring_failed_runs_total", NULL,
+				      "Scoring runs rolled back");
 	for (int i = 0; i < 4; i++)
 		j->m_changes[i] = metrics_counter(
 			m, "fbld_scoring_changes_total", labels[i],

@@ -63,6 +63,7 @@ scoring_params_default(struct scoring_params *p)
 	p->unsub_p0 = 0.005;
 	p->unsub_p1 = 0.03;
 	p->min_events = 4;
+	p->min_exposure = 20;
 	p->stat_cap = 27.6;
 	p->multi_penalty = 2.3;
 	p->engage_weight = 0.5;
@@ -205,6 +206,8 @@ params_levels(struct config *cfg, struct scoring_params *p)
 		config_duration_ms(cfg, "scoring", "block_dwell",
 				   p->block_dwell_ms, 0, 365 * DAY_MS);
 	p->min_events = params_num(cfg, "min_events", p->min_events, 1, 100);
+	p->min_exposure =
+		params_num(cfg, "min_exposure", p->min_exposure, 0, 1e6);
 	p->stat_cap = params_num(cfg, "test_cap", p->stat_cap, p->block, 1000);
 	p->multi_penalty =
 		params_num(cfg, "multi_penalty", p->multi_penalty, 0, 20);

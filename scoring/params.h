@@ -57,8 +57,10 @@ struct scoring_params {
 	double engage_q0_min;		   /* 0.5 %: adaptive H0 floor */
 	double unsub_p0, unsub_p1;	   /* 0.5 % 3 % */
 	/* A test counts once its current excursion holds this many bad
-	 * events. */
-	double min_events; /* 4 */
+	 * events and this much exposure (deliveries whose reports are
+	 * due). */
+	double min_events;   /* 4 */
+	double min_exposure; /* 20 */
 	/* No test statistic grows beyond this. */
 	double stat_cap; /* 27.6 */
 	/* Several hard tests at once: their sum minus this penalty. */

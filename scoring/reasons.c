@@ -86,9 +86,12 @@ test_tail(GString *s, const struct scoring_engine *e,
 	g_string_append(s, ", H1 ");
 	pct(s, a->h1[t]);
 	g_string_append(s, ")");
-	if (t != T_ENGAGE && a->t[t].run_k < e->p->min_events)
-		g_string_append_printf(s, ", not counted below %.0f events",
-				       e->p->min_events);
+	if (t != T_ENGAGE && (a->t[t].run_k < e->p->min_events ||
+			      a->t[t].run_e < e->p->min_exposure))
+		g_string_append_printf(s,
+				       ", not counted below %.0f events and "
+				       "%.0f messages",
+				       e->p->min_events, e->p->min_exposure);
 }
 
 static void

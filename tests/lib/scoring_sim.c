@@ -43,7 +43,7 @@
 #define WARMUP (14 * MS_DAY)
 /* Bumped whenever the population or its behaviour changes: the bench
  * regenerates its cached events when it differs. */
-#define POPULATION_VERSION 4
+#define POPULATION_VERSION 5
 
 /* ---- random numbers: xoshiro256** seeded by splitmix64 ------------------ */
 
@@ -573,7 +573,7 @@ bad_stream(struct sim *sim, struct acct *a, struct stream *s)
 		break;
 	case A_SLOWBURN:
 		s->pat = P_DAILY;
-		s->daily = range(r, 200, 800);
+		s->daily = range(r, 300, 1000);
 		s->list = (uint32_t)(s->daily * range(r, 10, 30));
 		s->new_share = 0.05;
 		s->q.unknown = range(r, 0.02, 0.05);
@@ -1205,6 +1205,24 @@ write_truth(struct sim *sim, FILE *f)
 	g_object_unref(g);
 }
 
+static void
+acct_free(gpointer p)
+{
+	struct acct *a = p;
+
+	g_free(a->base);
+	g_free(a);
+}
+
+static void
+sim_clear(struct sim *sim)
+{
+	g_free(sim->heap.v);
+	g_ptr_array_free(sim->accts, TRUE);
+	g_object_unref(sim->gen);
+	g_string_free(sim->line, TRUE);
+}
+
 static int
 cmd_gen(int argc, char **argv)
 {
@@ -1238,7 +1256,7 @@ cmd_gen(int argc, char **argv)
 	sim.scale = scale;
 	sim.days = days;
 	sim.end = T0 + days * MS_DAY;
-	sim.accts = g_ptr_array_new();
+	sim.accts = g_ptr_array_new_with_free_func(acct_free);
 	sim.out = fopen(argv[1], "w");
 	truth = fopen(argv[2], "w");
 	if (!sim.out || !truth) {
@@ -1259,6 +1277,7 @@ cmd_gen(int argc, char **argv)
 		"scoring_sim: %u accounts, %" G_GINT64_FORMAT
 		" events, %u messages\n",
 		sim.accts->len, sim.events, sim.msg);
+	sim_clear(&sim);
 	return 0;
 }
 
@@ -1294,17 +1313,19 @@ static int
 read_jsonl(const char *path, line_fn fn, void *ud)
 {
 	FILE *f = fopen(path, "r");
-	JsonParser *ps = json_parser_new_immutable();
+	JsonParser *ps;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;
+	int rc = 0;
 
 	if (!f) {
 		perror(path);
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) > 0) {
+	ps = json_parser_new_immutable();
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
 		JsonNode *root;
 		lineno++;
 		if (!json_parser_load_from_data(ps, line, n, NULL) ||
@@ -1312,14 +1333,15 @@ read_jsonl(const char *path, line_fn fn, void *ud)
 		    !JSON_NODE_HOLDS_OBJECT(root)) {
 			fprintf(stderr, "%s:%ld: not a JSON object\n", path,
 				lineno);
-			return -1;
+			rc = -1;
+		} else {
+			fn(ud, json_node_get_object(root));
 		}
-		fn(ud, json_node_get_object(root));
 	}
 	free(line);
 	fclose(f);
 	g_object_unref(ps);
-	return 0;
+	return rc;
 }
 
 static void
@@ -1529,6 +1551,14 @@ group_init(struct group *g)
 }
 
 static void
+group_clear(struct group *g)
+{
+	g_array_free(g->fd, TRUE);
+	g_array_free(g->bd, TRUE);
+	g_array_free(g->ms, TRUE);
+}
+
+static void
 print_legit(struct group *gs, struct group *legit)
 {
 	printf("Legitimate accounts (state reached after the %d-day warm-up)\n",
@@ -1633,6 +1663,7 @@ report(GHashTable *h)
 	struct truth *t;
 	const char *worst_name = "";
 	double worst;
+	int rc;
 
 	for (int i = 0; i < A_N; i++)
 		group_init(&gs[i]);
@@ -1651,23 +1682,44 @@ report(GHashTable *h)
 	}
 	print_legit(gs, &legit);
 	worst = print_bads(gs, &bad, &worst_name);
-	return targets(&legit, &bad, worst, worst_name);
+	rc = targets(&legit, &bad, worst, worst_name);
+	for (int i = 0; i < A_N; i++)
+		group_clear(&gs[i]);
+	group_clear(&legit);
+	group_clear(&bad);
+	return rc;
+}
+
+static void
+truth_free(gpointer p)
+{
+	struct truth *t = p;
+
+	g_free(t->account);
+	g_free(t->archetype);
+	g_free(t->kind);
+	g_array_free(t->changes, TRUE);
+	g_free(t);
 }
 
 static int
 cmd_eval(int argc, char **argv)
 {
 	GHashTable *h;
+	int rc;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: scoring_sim eval TRUTH CHANGES\n");
 		return 2;
 	}
-	h = g_hash_table_new(g_str_hash, g_str_equal);
+	h = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, truth_free);
 	if (read_jsonl(argv[1], truth_line, h) < 0 ||
 	    read_jsonl(argv[2], change_line, h) < 0)
-		return 2;
-	return report(h);
+		rc = 2;
+	else
+		rc = report(h);
+	g_hash_table_destroy(h);
+	return rc;
 }
 
 int
