@@ -140,10 +140,12 @@ scoring_engine_new(const struct scoring_params *p, scoring_emit_fn emit,
 	e->d_complaint = p->complaint_delay;
 	e->d_engage = p->engage_delay;
 	e->d_unsub = p->unsub_delay;
-	scoring_delay_fit(&e->d_bounce);
-	scoring_delay_fit(&e->d_complaint);
-	scoring_delay_fit(&e->d_engage);
-	scoring_delay_fit(&e->d_unsub);
+	if (!p->delays_fitted) {
+		scoring_delay_fit(&e->d_bounce);
+		scoring_delay_fit(&e->d_complaint);
+		scoring_delay_fit(&e->d_engage);
+		scoring_delay_fit(&e->d_unsub);
+	}
 	e->delay[T_BOUNCE] = &e->d_bounce;
 	e->delay[T_POLICY] = &e->d_bounce;
 	e->delay[T_COMPLAINT] = &e->d_complaint;

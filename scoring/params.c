@@ -101,6 +101,16 @@ scoring_params_default(struct scoring_params *p)
 }
 
 void
+scoring_params_fit(struct scoring_params *p)
+{
+	scoring_delay_fit(&p->bounce_delay);
+	scoring_delay_fit(&p->complaint_delay);
+	scoring_delay_fit(&p->engage_delay);
+	scoring_delay_fit(&p->unsub_delay);
+	p->delays_fitted = 1;
+}
+
+void
 scoring_params_clear(struct scoring_params *p)
 {
 	g_clear_pointer(&p->fbl_domains, g_hash_table_destroy);

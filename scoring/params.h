@@ -92,6 +92,7 @@ struct scoring_params {
 	struct scoring_delay complaint_delay; /* 4h/1.3 */
 	struct scoring_delay engage_delay;    /* 2h/1.6 */
 	struct scoring_delay unsub_delay;     /* 2h/1.6 */
+	int delays_fitted;
 
 	/* Periodic evaluation of every active account (engagement that
 	 * fails to arrive, dwell times, override expiry). */
@@ -117,6 +118,10 @@ struct scoring_params {
 };
 
 void scoring_params_default(struct scoring_params *p);
+/* Fits the delay models now (engines otherwise fit their own copies when
+ * they start: a few milliseconds each, which a process creating many
+ * engines, such as a fuzz target, does better to pay once). */
+void scoring_params_fit(struct scoring_params *p);
 /* Reads [scoring]; errors are recorded in cfg (config_finish reports
  * them). Starts from the defaults. */
 void scoring_params_load(struct config *cfg, struct scoring_params *p);

@@ -67,6 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!init) {
 		scoring_params_default(&params);
 		params.rcpt_filter_bytes = 1 << 16;
+		scoring_params_fit(&params);
 		init = 1;
 	}
 	p1 = scoring_replay_parser_new();
