@@ -287,17 +287,18 @@ sc_poisson(double p0, double p1, double *a, double *b)
 	*b = -(p1 - p0);
 }
 
-static struct sc_pool *
-sc_pool_slot(struct scoring_engine *e, int64_t now_ms)
+/* The current slot of a ring of 5-minute counters. */
+static struct sc_min5 *
+sc_min5_slot(struct sc_min5 *ring, int64_t now_ms)
 {
 	int64_t m5 = now_ms / MIN5_MS;
-	struct sc_pool *s = &e->pool[m5 % NMIN5];
+	struct sc_min5 *m = &ring[m5 % NMIN5];
 
-	if (s->when != m5) {
-		s->when = m5;
-		s->sent = s->policy = 0;
+	if (m->when != m5) {
+		m->when = m5;
+		m->sent = m->new_rcpt = m->policy = 0;
 	}
-	return s;
+	return m;
 }
 
 /* The policy test's H0 follows the rejections every other account saw
@@ -494,19 +495,6 @@ sc_window(const struct sc_account *a, int64_t now_ms, int hours, uint32_t *out)
 	}
 }
 
-static struct sc_min5 *
-sc_min5_slot(struct sc_account *a, int64_t now_ms)
-{
-	int64_t m5 = now_ms / MIN5_MS;
-	struct sc_min5 *m = &a->min5[m5 % NMIN5];
-
-	if (m->when != m5) {
-		m->when = m5;
-		m->sent = m->new_rcpt = m->policy = 0;
-	}
-	return m;
-}
-
 static void
 sc_volume_add(struct scoring_engine *e, struct sc_account *a, int64_t now_ms,
 	      int new_rcpt)
@@ -516,7 +504,7 @@ sc_volume_add(struct scoring_engine *e, struct sc_account *a, int64_t now_ms,
 	struct sc_peak *pk = &a->peak[day % NPEAK];
 	const struct sc_bucket *h = &a->hours[(now_ms / HOUR_MS) % NHOURS];
 
-	m = sc_min5_slot(a, now_ms);
+	m = sc_min5_slot(a->min5, now_ms);
 	m->sent++;
 	m->new_rcpt += new_rcpt;
 	if (pk->when != day) {
@@ -525,7 +513,7 @@ sc_volume_add(struct scoring_engine *e, struct sc_account *a, int64_t now_ms,
 	}
 	if (h->c[SC_SENT] > pk->max_hour)
 		pk->max_hour = h->c[SC_SENT];
-	sc_pool_slot(e, now_ms)->sent++;
+	sc_min5_slot(e->pool, now_ms)->sent++;
 }
 
 /* Messages and never-mailed recipients in the last hour, and the busiest
@@ -641,11 +629,13 @@ sc_fp_params(struct scoring_engine *e, int64_t now_ms)
 		   &e->fp_b[T_COMPLAINT]);
 }
 
+static void sc_fp_hard(const struct scoring_params *p, struct sc_fp *fp,
+		       int64_t now_ms);
+
 static void
 sc_fp_charge(struct scoring_engine *e, struct sc_fp *fp, int64_t now_ms)
 {
 	const struct scoring_params *p = e->p;
-	double hard, sb, sp, sc;
 
 	sc_fp_params(e, now_ms);
 	sc_expo_decay(fp->x, X_TRACKED, &fp->t_ms, now_ms);
@@ -659,10 +649,19 @@ sc_fp_charge(struct scoring_engine *e, struct sc_fp *fp, int64_t now_ms)
 		sc_cusum_step(&fp->t[i], e->fp_b[i] * de, 0, de, now_ms,
 			      p->stat_cap);
 	}
-	sb = sc_stat(p, &fp->t[T_BOUNCE]);
-	sp = sc_stat(p, &fp->t[T_POLICY]);
-	sc = sc_stat(p, &fp->t[T_COMPLAINT]);
-	hard = fmax(fmax(fmax(sb, sp), sc), sb + sp + sc - p->multi_penalty);
+	sc_fp_hard(p, fp, now_ms);
+}
+
+/* The pooled hard evidence, and its peak over the window. */
+static void
+sc_fp_hard(const struct scoring_params *p, struct sc_fp *fp, int64_t now_ms)
+{
+	double sb = sc_stat(p, &fp->t[T_BOUNCE]);
+	double sp = sc_stat(p, &fp->t[T_POLICY]);
+	double sc = sc_stat(p, &fp->t[T_COMPLAINT]);
+	double hard =
+		fmax(fmax(fmax(sb, sp), sc), sb + sp + sc - p->multi_penalty);
+
 	fp->s_hard = hard;
 	/* The peak of the last window keeps a fingerprint tainted while
 	 * its senders are held back and send nothing. */
@@ -688,7 +687,7 @@ sc_fp_bad(struct scoring_engine *e, uint32_t id, enum sc_test t, int64_t now_ms)
 		fp->policy++;
 	else
 		fp->complaints++;
-	sc_fp_charge(e, fp, now_ms);
+	sc_fp_hard(e->p, fp, now_ms);
 }
 
 static void
@@ -1002,36 +1001,44 @@ sc_pair_key(uint32_t account, const char *s, size_t len)
 	return scoring_hash64(s, len, seed);
 }
 
+/* Marks a recipient and its domain as mailed by the account: whether
+ * each was new, and whether the domain's provider reports complaints.
+ * Local parts are compared without case, as providers do. */
 static void
-sc_sent(struct scoring_engine *e, struct sc_account *a,
-	struct scoring_event *ev, int64_t now_ms)
+sc_mark_rcpt(struct scoring_engine *e, uint32_t account, const char *rcpt,
+	     int *new_rcpt, int *new_dom, int *fbl)
 {
-	char dom[256 + 2];
-	const char *rcpt = ev->recipient ? ev->recipient : "";
-	int tracked = ev->tracked;
-	int new_rcpt, new_dom;
-	char lower[320];
+	char dom[256 + 2], lower[320];
 	size_t n = strlen(rcpt);
-
-	if (tracked < 0)
-		tracked = e->p->tracking == SCORING_TRACKING_ALL ||
-			  (e->p->tracking == SCORING_TRACKING_AUTO &&
-			   a->open_ms && now_ms - a->open_ms < 14 * DAY_MS);
 
 	dom[0] = '@';
 	sc_domain(rcpt, dom + 1, sizeof(dom) - 1);
-	ev->fbl = scoring_params_fbl(e->p, dom + 1);
-	/* Local parts are compared without case, as providers do. */
+	*fbl = scoring_params_fbl(e->p, dom + 1);
 	if (n < sizeof(lower)) {
 		for (size_t i = 0; i < n; i++)
 			lower[i] = sc_lower(rcpt[i]);
 		rcpt = lower;
 	}
-	new_rcpt = *rcpt &&
-		   !scoring_rcptset_add(e->seen, sc_pair_key(a->id, rcpt, n));
-	new_dom = dom[1] &&
-		  !scoring_rcptset_add(e->seen_dom,
-				       sc_pair_key(a->id, dom, strlen(dom)));
+	*new_rcpt = n && !scoring_rcptset_add(e->seen,
+					      sc_pair_key(account, rcpt, n));
+	*new_dom = dom[1] &&
+		   !scoring_rcptset_add(e->seen_dom,
+					sc_pair_key(account, dom, strlen(dom)));
+}
+
+static void
+sc_sent(struct scoring_engine *e, struct sc_account *a,
+	struct scoring_event *ev, int64_t now_ms)
+{
+	int tracked = ev->tracked;
+	int new_rcpt, new_dom;
+
+	if (tracked < 0)
+		tracked = e->p->tracking == SCORING_TRACKING_ALL ||
+			  (e->p->tracking == SCORING_TRACKING_AUTO &&
+			   a->open_ms && now_ms - a->open_ms < 14 * DAY_MS);
+	sc_mark_rcpt(e, a->id, ev->recipient ? ev->recipient : "", &new_rcpt,
+		     &new_dom, &ev->fbl);
 	a->sent++;
 	sc_count(e, a, now_ms, SC_SENT);
 	if (ev->fbl)
@@ -1082,8 +1089,8 @@ sc_bounce(struct scoring_engine *e, struct sc_account *a,
 		sc_fp_bad(e, ev->fp, T_BOUNCE, now_ms);
 		break;
 	case SCORING_BOUNCE_POLICY:
-		sc_pool_slot(e, now_ms)->policy++;
-		sc_min5_slot(a, now_ms)->policy++;
+		sc_min5_slot(e->pool, now_ms)->policy++;
+		sc_min5_slot(a->min5, now_ms)->policy++;
 		sc_bad(e, a, T_POLICY, now_ms);
 		sc_fp_bad(e, ev->fp, T_POLICY, now_ms);
 		break;
@@ -1155,21 +1162,9 @@ void
 scoring_engine_remember(struct scoring_engine *e, uint32_t account,
 			const char *recipient)
 {
-	char dom[256 + 2], lower[320];
-	size_t n = strlen(recipient);
-	const char *r = recipient;
+	int new_rcpt, new_dom, fbl;
 
-	dom[0] = '@';
-	sc_domain(recipient, dom + 1, sizeof(dom) - 1);
-	if (n < sizeof(lower)) {
-		for (size_t i = 0; i < n; i++)
-			lower[i] = sc_lower(recipient[i]);
-		r = lower;
-	}
-	scoring_rcptset_add(e->seen, sc_pair_key(account, r, n));
-	if (dom[1])
-		scoring_rcptset_add(e->seen_dom,
-				    sc_pair_key(account, dom, strlen(dom)));
+	sc_mark_rcpt(e, account, recipient, &new_rcpt, &new_dom, &fbl);
 }
 
 /* ---- periodic work -------------------------------------------------------- */

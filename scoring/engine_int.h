@@ -70,12 +70,6 @@ struct sc_min5 {
 	uint32_t sent, new_rcpt, policy;
 };
 
-/* Every account's messages and policy rejections per 5 minutes. */
-struct sc_pool {
-	int64_t when;
-	uint32_t sent, policy;
-};
-
 struct sc_peak {
 	int64_t when; /* day number */
 	uint32_t max_hour;
@@ -164,7 +158,7 @@ struct scoring_engine {
 	 * refreshed hourly; policy rejections over the last hour. */
 	double pop_rate[T_N], pop_median[T_N];
 	int64_t pop_ms;
-	struct sc_pool pool[NMIN5];
+	struct sc_min5 pool[NMIN5]; /* every account's sent and policy */
 	double pool_sent, pool_policy;
 	int64_t pool_ms;
 	double fp_a[T_N], fp_b[T_N]; /* the pooled tests' increments */
