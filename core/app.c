@@ -18,6 +18,7 @@
 #include "scoring/admin.h"
 #include "scoring/outbox.h"
 #include "fbl/fbl.h"
+#include "scoring/job.h"
 
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
@@ -95,6 +96,7 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	mark_config_load(a->cfg, &a->mark);
 	milter_config_load(a->cfg, &a->milter);
 	policyd_config_load(a->cfg, &a->policyd);
+	scoring_params_load(a->cfg, &a->scoring);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	actions_config_load(a->cfg, &a->actions);
@@ -122,6 +124,7 @@ app_clear(struct app *a)
 	mark_config_clear(&a->mark);
 	milter_config_clear(&a->milter);
 	policyd_config_clear(&a->policyd);
+	scoring_params_clear(&a->scoring);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -161,6 +164,7 @@ struct app_serve {
 	struct admin *admin;
 	GPtrArray *pollers; /* struct imap_poller *, one per [imap:NAME] */
 	struct policyd *policyd;
+	struct scoring_job *scoring;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -181,6 +185,22 @@ app_pickup_job(void *ud, int64_t now_ms)
 		log_info("pickup: stored messages=%d", n);
 	/* A full batch means more is waiting: go on at once. */
 	return n >= (int)s->a->spool.batch ? 0 : -1;
+}
+
+static int64_t
+app_scoring_job(void *ud, int64_t now_ms)
+{
+	struct app_serve *s = ud;
+	GError *e = NULL;
+	int n = scoring_job_run(s->scoring, now_ms, &e);
+
+	if (n < 0) {
+		log_err("scoring: %s", e ? e->message : "failed");
+		g_clear_error(&e);
+		return -1;
+	}
+	/* A full batch means more is waiting: go on at once. */
+	return n >= s->a->scoring.batch ? 0 : -1;
 }
 
 static void
@@ -323,6 +343,18 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 	s->pickup = pickup_new(&a->spool, st, in, m);
 	daemon_add_job(d, "pickup", a->spool.poll_interval_ms, app_pickup_job,
 		       s);
+	if (a->scoring.enabled) {
+		s->scoring = scoring_job_new(&a->scoring, st, daemon_now_ms(),
+					     error);
+		if (!s->scoring)
+			return -1;
+		scoring_job_set_metrics(s->scoring, m);
+		/* Every state change enqueues its alerts (webhooks, digest,
+		 * immediate mails) in the transaction that records it. */
+		scoring_job_add_hook(s->scoring, actions_enqueue, &a->actions);
+		daemon_add_job(d, "scoring", a->scoring.interval_ms,
+			       app_scoring_job, s);
+	}
 	s->http = http_server_new(&a->http);
 	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
@@ -360,6 +392,7 @@ app_serve_teardown(struct app *a)
 	admin_free(s->admin);
 	outbox_free(s->outbox);
 	policyd_free(s->policyd);
+	scoring_job_free(s->scoring);
 	pickup_free(s->pickup);
 	if (s->pollers)
 		g_ptr_array_free(s->pollers, TRUE);

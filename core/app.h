@@ -17,6 +17,7 @@
 #include "scoring/actions.h"
 #include "scoring/admin.h"
 #include "fbl/imap.h"
+#include "scoring/params.h"
 #include "verp/keys.h"
 #include "verp/mark.h"
 #include "verp/milter.h"
@@ -38,6 +39,7 @@ struct app {
 	struct mark_config mark;     /* [milter], [policy], [sender-domain:*] */
 	struct milter_config milter; /* [milter]: the libmilter side */
 	struct policyd_config policyd; /* [policy]: the policy service */
+	struct scoring_params scoring;
 	int64_t health_stale_ms;
 	struct actions_config actions; /* webhooks, digest, outbox */
 	struct admin_config admin;
@@ -81,6 +83,7 @@ int cmd_reports(int argc, char **argv);
 int cmd_accounts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);

@@ -16,7 +16,8 @@
  *
  * Tables: accounts, account_domains, sends, send_rcpts, reports (raw
  * messages, kept for audit even when they cannot be parsed), events,
- * dmarc_records, state_history, outbox, suppressions, mailbox_state.
+ * dmarc_records, state_history, outbox, suppressions, mailbox_state;
+ * scoring_accounts, scoring_hours, scoring_fingerprints, scoring_values.
  * docs/architecture.md describes each.
  */
 #ifndef FBLD_STORE_H
@@ -445,5 +446,116 @@ int store_suppression_contains(struct store *st, uint32_t account,
 /* Recipients of the account's sends created at or after since_ms. */
 int store_send_rcpts_since(struct store *st, uint32_t account, int64_t since_ms,
 			   int64_t *count, GError **error);
+/* ---- scoring ------------------------------------------------------------ */
+
+/*
+ * What the scoring job keeps (docs/scoring.md): per account the engine's
+ * model (an opaque serialised blob) and its statistics as a JSON object
+ * (scoring_accounts); per account and hour the counters below, of which
+ * every sliding window is a sum (scoring_hours, kept for the retention
+ * period); pooled models of content fingerprints (scoring_fingerprints);
+ * cursors over sends and events and the population's model
+ * (scoring_values). The job writes them in the transaction that records
+ * the state changes they lead to.
+ */
+
+/* Counters of a scoring_hours row, in order: sent, fbl_sent, tracked,
+ * new_recipients, new_domains, unknown_user, bad_domain, hard_other,
+ * policy, soft, complaints, opens_human, opens_machine, clicks_human,
+ * clicks_machine, unsubscribes, engaged. */
+#define STORE_SCORING_COUNTERS 17
+
+/* 0 found, 1 none, -1 error; *data (may be NULL) is the caller's. */
+int store_scoring_value_get(struct store *st, const char *name, int64_t *value,
+			    GBytes **data, GError **error);
+int store_scoring_value_set(struct store *st, const char *name, int64_t value,
+			    const void *data, size_t len, GError **error);
+int store_scoring_account_put(struct store *st, uint32_t id, int64_t updated_ms,
+			      const void *model, size_t len,
+			      const char *stats_json, GError **error);
+/* fn gets the account id as a decimal string and its model. */
+int store_scoring_account_load(struct store *st,
+			       void (*fn)(void *ud, const char *id,
+					  const void *model, size_t len),
+			       void *ud, GError **error);
+/* An account's statistics JSON (caller frees): 0 found, 1 none. */
+int store_scoring_stats_get(struct store *st, uint32_t id, char **json,
+			    GError **error);
+int store_scoring_fp_put(struct store *st, const char *fp, int64_t updated_ms,
+			 const void *model, size_t len, GError **error);
+int store_scoring_fp_load(struct store *st,
+			  void (*fn)(void *ud, const char *fp,
+				     const void *model, size_t len),
+			  void *ud, GError **error);
+int store_scoring_hour_put(struct store *st, uint32_t id, int64_t hour_ms,
+			   const uint32_t *counts, GError **error);
+/* Drops hourly rows older than hours_before_ms and fingerprints not
+ * updated since fps_before_ms. */
+int store_scoring_prune(struct store *st, int64_t hours_before_ms,
+			int64_t fps_before_ms, GError **error);
+
+/* One recipient of a send (rcpt NULL: the send has none recorded, yet:
+ * rcpt_count is 0 until the milter records the message). */
+struct store_scoring_send {
+	int64_t id;
+	uint32_t account;
+	int64_t created_ms;
+	const char *fingerprint;
+	const char *rcpt;
+	int64_t rcpt_count;
+};
+
+/* Rows of the `limit` sends after id `after`, in id order, one per
+ * recipient; fn returns 1 to stop early. Strings live for the call. */
+int store_scoring_sends(struct store *st, int64_t after, int limit,
+			int (*fn)(void *ud, const struct store_scoring_send *s),
+			void *ud, GError **error);
+
+/* An event with what its send says (send_* -1 when unknown). */
+struct store_scoring_event {
+	int64_t id, ts_ms;
+	const char *type;
+	int64_t account, send;
+	const char *recipient, *reason, *klass;
+	int machine;
+	int64_t send_account, send_ms;
+	const char *fingerprint;
+};
+
+int store_scoring_events(struct store *st, int64_t after, int limit,
+			 int (*fn)(void *ud,
+				   const struct store_scoring_event *e),
+			 void *ud, GError **error);
+
+/* Which feedback a send (and recipient, when not NULL) had before event
+ * id `before`. */
+enum {
+	STORE_PRIOR_BOUNCE = 1,
+	STORE_PRIOR_COMPLAINT = 2,
+	STORE_PRIOR_OPEN_HUMAN = 4,
+	STORE_PRIOR_OPEN_MACHINE = 8,
+	STORE_PRIOR_CLICK_HUMAN = 16,
+	STORE_PRIOR_CLICK_MACHINE = 32,
+	STORE_PRIOR_UNSUB = 64,
+};
+int store_scoring_prior(struct store *st, int64_t send, const char *recipient,
+			int64_t before, unsigned *mask, GError **error);
+
+/* Every account with an operator override, expired or not. */
+int store_scoring_overrides(struct store *st,
+			    void (*fn)(void *ud, uint32_t id, const char *state,
+				       const char *reason, int64_t until_ms),
+			    void *ud, GError **error);
+/* Clears an account's expired override and records the change of its
+ * effective state (source "expiry") with the reasons. */
+int store_scoring_expire(struct store *st, uint32_t id, int64_t ts_ms,
+			 const char *reasons_json, int64_t sent,
+			 GError **error);
+/* The recipients of every send since since_ms up to send id upto (for
+ * the recipient filter the job rebuilds when it starts). */
+int store_scoring_rcpts(struct store *st, int64_t since_ms, int64_t upto,
+			void (*fn)(void *ud, uint32_t account,
+				   const char *rcpt),
+			void *ud, GError **error);
 
 #endif
