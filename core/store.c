@@ -171,6 +171,7 @@ enum store_stmt {
 	S_ACCOUNT_OVERRIDE_SET,
 	S_HISTORY_INSERT,
 	S_SEND_RESERVE,
+	S_SEND_MINTED,
 	S_REPORT_FIND,
 	S_REPORT_INSERT,
 	S_REPORT_CLASSIFY,
@@ -247,6 +248,12 @@ static const char *const store_sql[S_NSTMT] = {
 		"INSERT INTO state_history (account_id, ts_ms, from_state, "
 		"to_state, source, reasons, sent) VALUES (?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7)",
+	[S_SEND_MINTED] =
+		"INSERT INTO sends (id, account_id, created_ms, token, "
+		"identity_source, rcpt_count) VALUES (?1, ?2, ?3, ?4, 'mint', "
+		"1) "
+		"ON CONFLICT (id) DO UPDATE SET token = excluded.token, "
+		"rcpt_count = max(rcpt_count, 1)",
 	[S_SEND_RESERVE] = "INSERT INTO sends (account_id, created_ms) "
 			   "VALUES (?1, ?2)",
 	[S_REPORT_FIND] = "SELECT id FROM reports WHERE digest = ?1",
@@ -945,6 +952,38 @@ store_send_reserve(struct store *st, uint32_t account, int64_t now_ms,
 		return -1;
 	*serial = (uint64_t)sqlite3_last_insert_rowid(st->db);
 	return 0;
+}
+
+int
+store_send_mint_serial(struct store *st, uint64_t *serial, GError **error)
+{
+	return *serial ? 0 : store_send_next_serial(st, serial, error);
+}
+
+int
+store_send_minted(struct store *st, uint32_t account, uint64_t serial,
+		  int64_t now_ms, const char *token, const char *recipient,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SEND_MINTED, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)serial);
+	sqlite3_bind_int64(s, 2, account);
+	sqlite3_bind_int64(s, 3, now_ms);
+	store_bind_text(s, 4, token);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	if (!recipient)
+		return 0;
+	/* The recipient list the milter keeps, in the same form. */
+	s = store_stmt(st, S_MILTER_SEND_RCPT, error);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)serial);
+	store_bind_text(s, 2, recipient);
+	return store_exec_stmt(st, s, error);
 }
 
 /* ---- reports ------------------------------------------------------------ */

@@ -114,6 +114,18 @@ int store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
 int store_send_reserve(struct store *st, uint32_t account, int64_t now_ms,
 		       uint64_t *serial, GError **error);
 
+/*
+ * Records a send whose token `fbld token mint` made (an MTA without the
+ * milter): one message, with its one recipient when known. *serial 0 takes
+ * the next free serial (written back); a given serial is recorded, or its
+ * token replaced when the send exists. Call inside a transaction; the
+ * token is minted between store_send_mint_serial() and this call.
+ */
+int store_send_mint_serial(struct store *st, uint64_t *serial, GError **error);
+int store_send_minted(struct store *st, uint32_t account, uint64_t serial,
+		      int64_t now_ms, const char *token, const char *recipient,
+		      GError **error);
+
 /* ---- reports ------------------------------------------------------------ */
 
 struct store_report {

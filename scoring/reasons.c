@@ -63,6 +63,11 @@ count_rate(GString *s, double k, double n, const char *what, int64_t since)
 {
 	double lo, hi;
 
+	/* n is delay-corrected: reports that came faster than the delay
+	 * model expects can outnumber the messages "due". Each report had
+	 * its message, so a rate is never read off fewer than k. */
+	if (n < k)
+		n = k;
 	scoring_wilson(k, n, 1.96, &lo, &hi);
 	g_string_append_printf(s, " %.0f of %.0f %s", k, n, what);
 	if (since > 0) {
