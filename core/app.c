@@ -47,6 +47,7 @@ app_opts_clear(struct app_opts *o)
 {
 	g_clear_pointer(&o->config_file, g_free);
 	g_clear_pointer(&o->state_dir, g_free);
+	g_clear_pointer(&o->keys_read, g_strfreev);
 }
 
 int
@@ -101,6 +102,8 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 						60000, 1000, 86400000);
 	actions_config_load(a->cfg, &a->actions);
 	admin_config_load(a->cfg, &a->admin);
+	if (o->keys)
+		((struct app_opts *)o)->keys_read = config_keys_read(a->cfg);
 	if (config_finish(a->cfg, error) < 0) {
 		app_clear(a);
 		return -1;

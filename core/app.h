@@ -51,6 +51,8 @@ struct app_opts {
 	char *config_file;
 	char *state_dir;
 	int verbose;
+	char **keys_read; /* out, when keys is set: every key consulted */
+	int keys;
 };
 
 /* Adds --config, --state-dir and --verbose to ctx. */
