@@ -168,4 +168,8 @@ format-check:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d)
+# Every object's header dependencies, tests and fuzz targets included, so
+# that a changed header rebuilds whatever uses it.
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) \
+	$(UNIT_TESTS:%.c=$(B)/obj/%.d) $(TEST_HELPERS:%.c=$(B)/obj/%.d) \
+	$(FUZZ_TARGETS:%.c=$(B)/obj/%.d) $(B)/obj/tests/fuzz/replay_main.d

@@ -18,6 +18,7 @@
 #include "scoring/admin.h"
 #include "scoring/outbox.h"
 #include "fbl/fbl.h"
+#include "scoring/job.h"
 
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
@@ -46,6 +47,7 @@ app_opts_clear(struct app_opts *o)
 {
 	g_clear_pointer(&o->config_file, g_free);
 	g_clear_pointer(&o->state_dir, g_free);
+	g_clear_pointer(&o->keys_read, g_strfreev);
 }
 
 int
@@ -93,10 +95,16 @@ app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 	token_config_load(a->cfg, create, &a->token);
 	tracking_config_load(a->cfg, &a->http, &a->tracking);
 	imap_config_load(a->cfg, &a->imap);
+	mark_config_load(a->cfg, &a->mark);
+	milter_config_load(a->cfg, &a->milter);
+	policyd_config_load(a->cfg, &a->policyd);
+	scoring_params_load(a->cfg, &a->scoring);
 	a->health_stale_ms = config_duration_ms(a->cfg, "fbld", "health_stale",
 						60000, 1000, 86400000);
 	actions_config_load(a->cfg, &a->actions);
 	admin_config_load(a->cfg, &a->admin);
+	if (o->keys)
+		((struct app_opts *)o)->keys_read = config_keys_read(a->cfg);
 	if (config_finish(a->cfg, error) < 0) {
 		app_clear(a);
 		return -1;
@@ -118,6 +126,10 @@ app_clear(struct app *a)
 	actions_config_clear(&a->actions);
 	admin_config_clear(&a->admin);
 	imap_config_clear(&a->imap);
+	mark_config_clear(&a->mark);
+	milter_config_clear(&a->milter);
+	policyd_config_clear(&a->policyd);
+	scoring_params_clear(&a->scoring);
 	g_clear_pointer(&a->log_dest, g_free);
 	g_clear_pointer(&a->cfg, config_free);
 }
@@ -157,6 +169,8 @@ struct app_serve {
 	struct outbox *outbox;
 	struct admin *admin;
 	GPtrArray *pollers; /* struct imap_poller *, one per [imap:NAME] */
+	struct policyd *policyd;
+	struct scoring_job *scoring;
 	_Atomic int64_t last_pickup_ms; /* when pickup last succeeded */
 };
 
@@ -177,6 +191,22 @@ app_pickup_job(void *ud, int64_t now_ms)
 		log_info("pickup: stored messages=%d", n);
 	/* A full batch means more is waiting: go on at once. */
 	return n >= (int)s->a->spool.batch ? 0 : -1;
+}
+
+static int64_t
+app_scoring_job(void *ud, int64_t now_ms)
+{
+	struct app_serve *s = ud;
+	GError *e = NULL;
+	int n = scoring_job_run(s->scoring, now_ms, &e);
+
+	if (n < 0) {
+		log_err("scoring: %s", e ? e->message : "failed");
+		g_clear_error(&e);
+		return -1;
+	}
+	/* A full batch means more is waiting: go on at once. */
+	return n >= s->a->scoring.batch ? 0 : -1;
 }
 
 static void
@@ -287,6 +317,22 @@ app_actions_setup(struct app_serve *s, struct daemon *d)
 	daemon_add_service(d, "admin", app_admin_start, app_admin_stop, s);
 }
 
+static int
+app_policy_start(void *ud, GError **error)
+{
+	struct app_serve *s = ud;
+
+	return policyd_start(s->policyd, error);
+}
+
+static void
+app_policy_stop(void *ud)
+{
+	struct app_serve *s = ud;
+
+	g_clear_pointer(&s->policyd, policyd_free);
+}
+
 int
 app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 		struct ingest *in, struct metrics *m, GError **error)
@@ -311,6 +357,18 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 		return -1;
 	daemon_add_service(d, "tracking", tracking_start, tracking_stop,
 			   s->tracking);
+	if (a->scoring.enabled) {
+		s->scoring = scoring_job_new(&a->scoring, st, daemon_now_ms(),
+					     error);
+		if (!s->scoring)
+			return -1;
+		scoring_job_set_metrics(s->scoring, m);
+		/* Every state change enqueues its alerts (webhooks, digest,
+		 * immediate mails) in the transaction that records it. */
+		scoring_job_add_hook(s->scoring, actions_enqueue, &a->actions);
+		daemon_add_job(d, "scoring", a->scoring.interval_ms,
+			       app_scoring_job, s);
+	}
 	s->http = http_server_new(&a->http);
 	http_route(s->http, NULL, "/healthz", 0, app_healthz, s);
 	http_route(s->http, NULL, "/metrics", 0, app_metrics, s);
@@ -329,6 +387,12 @@ app_serve_setup(struct app *a, struct daemon *d, struct store *st,
 				   p);
 		g_free(name);
 	}
+	if (a->policyd.address) {
+		s->policyd = policyd_new(&a->policyd, &a->mark.identity,
+					 &a->mark.policy, &a->store, m);
+		daemon_add_service(d, "policy", app_policy_start,
+				   app_policy_stop, s);
+	}
 	return 0;
 }
 
@@ -343,6 +407,8 @@ app_serve_teardown(struct app *a)
 	tracking_free(s->tracking);
 	admin_free(s->admin);
 	outbox_free(s->outbox);
+	policyd_free(s->policyd);
+	scoring_job_free(s->scoring);
 	pickup_free(s->pickup);
 	if (s->pollers)
 		g_ptr_array_free(s->pollers, TRUE);

@@ -18,7 +18,11 @@
 #include "scoring/actions.h"
 #include "scoring/admin.h"
 #include "fbl/imap.h"
+#include "scoring/params.h"
 #include "verp/keys.h"
+#include "verp/mark.h"
+#include "verp/milter.h"
+#include "verp/policyd.h"
 
 struct ingest;
 struct daemon;
@@ -34,6 +38,10 @@ struct app {
 	struct token_config token;
 	struct tracking_config tracking;
 	struct imap_config imap;
+	struct mark_config mark;     /* [milter], [policy], [sender-domain:*] */
+	struct milter_config milter; /* [milter]: the libmilter side */
+	struct policyd_config policyd; /* [policy]: the policy service */
+	struct scoring_params scoring;
 	int64_t health_stale_ms;
 	struct actions_config actions; /* webhooks, digest, outbox */
 	struct admin_config admin;
@@ -45,6 +53,8 @@ struct app_opts {
 	char *config_file;
 	char *state_dir;
 	int verbose;
+	char **keys_read; /* out, when keys is set: every key consulted */
+	int keys;
 };
 
 /* Adds --config, --state-dir and --verbose to ctx. */
@@ -76,6 +86,8 @@ int cmd_check_config(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
 int cmd_accounts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_milter(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* Parses options; prints the error and returns -1 on a bad command line. */
 int app_parse_options(GOptionContext *ctx, int *argc, char ***argv);

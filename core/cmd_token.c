@@ -62,6 +62,27 @@ token_account(struct app *a, const char *account, uint32_t *id,
 	return store_account_ensure(*st, account, id, error);
 }
 
+/* Mints and records the send in one transaction: it is the denominator of
+ * the account's rates, as a send the milter marks would be. */
+static int
+token_mint_record(struct app *a, struct store *st, uint32_t id,
+		  uint64_t *serial, const char *rcpt, char tok[TOKEN_LEN + 1],
+		  GError **e)
+{
+	int64_t now = daemon_now_ms();
+
+	if (store_begin(st, e) < 0)
+		return -1;
+	if (store_send_mint_serial(st, serial, e) < 0 ||
+	    token_mint(a->token.keys, id, *serial, now, rcpt, tok, e) < 0 ||
+	    store_send_minted(st, id, *serial, now, tok, rcpt, e) < 0 ||
+	    store_commit(st, e) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 token_mint_cmd(struct app *a, const char *account, const char *message,
 	       const char *rcpt, const char *domain)
@@ -71,7 +92,8 @@ token_mint_cmd(struct app *a, const char *account, const char *message,
 	uint64_t serial;
 	char tok[TOKEN_LEN + 1];
 	GError *e = NULL;
-	char *addr;
+	char *addr, *name = NULL;
+	int known;
 
 	if (!account) {
 		fprintf(stderr, "fbld token mint: --account is required\n");
@@ -79,25 +101,40 @@ token_mint_cmd(struct app *a, const char *account, const char *message,
 	}
 	if (token_account(a, account, &id, &st, &e) < 0)
 		goto fail;
-	if (message) {
-		if (token_parse_u64(message, TOKEN_SERIAL_MAX, &serial) < 0) {
-			fprintf(stderr,
-				"fbld token mint: --message must be a number "
-				"from 0 to %" G_GUINT64_FORMAT "\n",
-				(guint64)TOKEN_SERIAL_MAX);
-			store_close(st);
-			return 2;
-		}
-	} else {
-		if (!st && !(st = store_open_config(&a->store, &e)))
-			goto fail;
-		if (store_send_reserve(st, id, daemon_now_ms(), &serial, &e) <
-		    0)
-			goto fail;
+	serial = 0;
+	if (message &&
+	    token_parse_u64(message, TOKEN_SERIAL_MAX, &serial) < 0) {
+		fprintf(stderr,
+			"fbld token mint: --message must be a number from 1 "
+			"to %" G_GUINT64_FORMAT "\n",
+			(guint64)TOKEN_SERIAL_MAX);
+		store_close(st);
+		return 2;
 	}
-	if (token_mint(a->token.keys, id, serial, daemon_now_ms(), rcpt, tok,
-		       &e) < 0)
+	if (!st && !(st = store_open_config(&a->store, &e)))
 		goto fail;
+	known = store_account_name(st, id, &name, &e);
+	g_free(name);
+	if (known < 0)
+		goto fail;
+	if (known == 1 && !serial) {
+		fprintf(stderr,
+			"fbld token mint: no account %" G_GUINT32_FORMAT
+			" in the store: name the account (it is created) or "
+			"give --message\n",
+			id);
+		store_close(st);
+		return 2;
+	}
+	if (known == 1) {
+		/* A numeric account unknown here, with the caller's own
+		 * serial: the codec alone, nothing to record. */
+		if (token_mint(a->token.keys, id, serial, daemon_now_ms(), rcpt,
+			       tok, &e) < 0)
+			goto fail;
+	} else if (token_mint_record(a, st, id, &serial, rcpt, tok, &e) < 0) {
+		goto fail;
+	}
 	addr = token_address(&a->token, tok, domain);
 	printf("%s\n", addr);
 	g_free(addr);

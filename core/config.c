@@ -52,10 +52,10 @@ config_new(const char *name)
 	struct config *cfg = g_new0(struct config, 1);
 
 	cfg->kf = g_key_file_new();
-	cfg->read = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					  NULL);
-	cfg->seen_sections = g_hash_table_new_full(g_str_hash, g_str_equal,
-						   g_free, NULL);
+	cfg->read =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cfg->seen_sections =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	cfg->errors = g_ptr_array_new_with_free_func(g_free);
 	cfg->file = g_strdup(name ? name : "(defaults)");
 	return cfg;
@@ -110,8 +110,7 @@ config_load(const char *file, const char *state_dir, GError **error)
 		return cfg;
 	}
 	if (!g_file_get_contents(file, &data, &len, &e)) {
-		g_set_error(error, CONFIG_ERROR, 1, "%s: %s", file,
-			    e->message);
+		g_set_error(error, CONFIG_ERROR, 1, "%s: %s", file, e->message);
 		g_error_free(e);
 		return NULL;
 	}
@@ -424,6 +423,44 @@ config_sections(const struct config *cfg, const char *prefix)
 		}
 	}
 	g_strfreev(groups);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static gint
+config_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+config_keys_read(const struct config *cfg)
+{
+	GHashTable *seen =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GPtrArray *out = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer k;
+
+	g_hash_table_iter_init(&it, cfg->read);
+	while (g_hash_table_iter_next(&it, &k, NULL)) {
+		char **sk = g_strsplit(k, "\n", 2);
+		char *colon = strchr(sk[0], ':');
+		char *line;
+
+		if (colon)
+			strcpy(colon + 1, "*");
+		line = g_strdup_printf("%s %s", sk[0], sk[1]);
+		if (!g_hash_table_contains(seen, line)) {
+			g_hash_table_add(seen, line);
+			g_ptr_array_add(out, g_strdup(line));
+		} else {
+			g_free(line);
+		}
+		g_strfreev(sk);
+	}
+	g_hash_table_destroy(seen);
+	g_ptr_array_sort(out, config_cmp);
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);
 }

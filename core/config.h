@@ -32,9 +32,8 @@ struct config;
 struct config *config_load(const char *file, const char *state_dir,
 			   GError **error);
 /* The same from memory; name is what errors call the file. */
-struct config *config_load_data(const char *name, const char *data,
-				size_t len, const char *state_dir,
-				GError **error);
+struct config *config_load_data(const char *name, const char *data, size_t len,
+				const char *state_dir, GError **error);
 void config_free(struct config *cfg);
 
 const char *config_file_name(const struct config *cfg);
@@ -72,6 +71,10 @@ char *config_secret(struct config *cfg, const char *section, const char *key,
 int config_has_section(const struct config *cfg, const char *section);
 /* Names after "prefix:" of sections such as [imap:yahoo], in file order. */
 char **config_sections(const struct config *cfg, const char *prefix);
+
+/* Every "section key" a module asked for so far, sorted; the name of a
+ * named section is replaced by '*' ("imap:* host"). Caller frees. */
+char **config_keys_read(const struct config *cfg);
 
 /* Records an error against [section] key. */
 void config_error(struct config *cfg, const char *section, const char *key,

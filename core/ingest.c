@@ -440,7 +440,9 @@ ingest_store(struct ingest *in, struct store *st,
 		*kind = "unclassified";
 	if (store_report_add(st, &sr, report_id, dup, error) < 0)
 		return -1;
-	if (*dup || ingest_classifier_count(in) == 0)
+	/* Without classifiers the token is still worth resolving: a bounce
+	 * sent to a token address is then at least attributed. */
+	if (*dup || (ingest_classifier_count(in) == 0 && !in->token_fn))
 		return 0;
 	r = ingest_classify(in, m->raw, m->len);
 	if (m->truncated && r->kind == REPORT_NOT_FEEDBACK)

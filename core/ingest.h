@@ -71,7 +71,8 @@ struct ingest_message {
 /*
  * Stores one message from any source inside the caller's transaction: the
  * raw row (kept even when nothing in it can be understood), and, when
- * classifiers are registered, its classification and events. *report_id
+ * classifiers or a token resolver are registered, its classification
+ * (at least the account and send of its token) and events. *report_id
  * gets the row; *dup is 1 when the same bytes were stored before (then
  * nothing else is done). *kind (may be NULL) gets the kind's name.
  */

@@ -27,6 +27,10 @@ static const struct fbld_cmd fbld_cmds[] = {
 	  "list accounts, show one, or pin an account's state" },
 	{ "report", cmd_report,
 	  "a summary of the last day for people (or --json)" },
+	{ "milter", cmd_milter,
+	  "mark, record and police outbound mail (Postfix/Sendmail milter)" },
+	{ "replay", cmd_replay,
+	  "replay a JSON-lines stream of events through scoring" },
 	{ "check-config", cmd_check_config,
 	  "read a configuration file and report every mistake" },
 };

@@ -126,6 +126,37 @@ static const char *const store_migrations[] = {
 	"DEFAULT 0;"
 	"ALTER TABLE mailbox_state ADD COLUMN stored INTEGER NOT NULL "
 	"DEFAULT 0;",
+	/* 4: milter: a bounce domain per sending domain, so the return
+	 * path can sit under the customer's own domain (DMARC SPF
+	 * alignment). */
+	"ALTER TABLE account_domains ADD COLUMN bounce_domain TEXT;",
+	/* 5: scoring (see the scoring section at the end). */
+	"CREATE TABLE scoring_accounts ("
+	" account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
+	" updated_ms INTEGER NOT NULL,"
+	" model BLOB NOT NULL," /* the engine's state, serialised */
+	" stats TEXT);"		/* JSON: windows, tests, score */
+	"CREATE TABLE scoring_hours ("
+	" account_id INTEGER NOT NULL,"
+	" hour_ms INTEGER NOT NULL,"
+	" sent INTEGER NOT NULL, fbl_sent INTEGER NOT NULL,"
+	" tracked INTEGER NOT NULL, new_recipients INTEGER NOT NULL,"
+	" new_domains INTEGER NOT NULL, unknown_user INTEGER NOT NULL,"
+	" bad_domain INTEGER NOT NULL, hard_other INTEGER NOT NULL,"
+	" policy INTEGER NOT NULL, soft INTEGER NOT NULL,"
+	" complaints INTEGER NOT NULL, opens_human INTEGER NOT NULL,"
+	" opens_machine INTEGER NOT NULL, clicks_human INTEGER NOT NULL,"
+	" clicks_machine INTEGER NOT NULL, unsubscribes INTEGER NOT NULL,"
+	" engaged INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, hour_ms)) WITHOUT ROWID;"
+	"CREATE INDEX scoring_hours_time ON scoring_hours(hour_ms);"
+	"CREATE TABLE scoring_fingerprints ("
+	" fingerprint TEXT PRIMARY KEY,"
+	" updated_ms INTEGER NOT NULL,"
+	" model BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE scoring_values ("
+	" name TEXT PRIMARY KEY," /* cursors, the population's model */
+	" value INTEGER, data BLOB) WITHOUT ROWID;",
 };
 
 /* store_hits_add(): rows of 15 parameters, 16 rows per statement. The
@@ -153,6 +184,7 @@ enum store_stmt {
 	S_ACCOUNT_OVERRIDE_SET,
 	S_HISTORY_INSERT,
 	S_SEND_RESERVE,
+	S_SEND_MINTED,
 	S_REPORT_FIND,
 	S_REPORT_INSERT,
 	S_REPORT_CLASSIFY,
@@ -185,6 +217,27 @@ enum store_stmt {
 	S_FBL_DMARC_INSERT,
 	S_FBL_MAILBOX_GET,
 	S_FBL_MAILBOX_SET,
+	S_MILTER_SEND_RECORD,
+	S_MILTER_SEND_RCPT,
+	S_MILTER_ACCOUNT_SETTINGS,
+	S_MILTER_DOMAIN_LOOKUP,
+	S_MILTER_SUPPRESSION,
+	S_MILTER_RCPTS_SINCE,
+	S_MILTER_NEXT_SERIAL,
+	S_SCORING_VALUE_GET,
+	S_SCORING_VALUE_SET,
+	S_SCORING_ACCOUNT_PUT,
+	S_SCORING_ACCOUNT_LOAD,
+	S_SCORING_STATS_GET,
+	S_SCORING_FP_PUT,
+	S_SCORING_FP_LOAD,
+	S_SCORING_HOUR_PUT,
+	S_SCORING_SENDS,
+	S_SCORING_EVENTS,
+	S_SCORING_PRIOR,
+	S_SCORING_OVERRIDES,
+	S_SCORING_EXPIRE,
+	S_SCORING_RCPTS,
 	S_TRACKING_HIT_INSERT,
 	S_TRACKING_HITS_INSERT,
 	S_TRACKING_RECLASSIFY,
@@ -192,7 +245,6 @@ enum store_stmt {
 	S_TRACKING_SEND_RCPTS,
 	S_TRACKING_ACCOUNT_PLACEHOLDER,
 	S_TRACKING_SUPPRESSION_INSERT,
-	S_TRACKING_SUPPRESSION_FIND,
 	S_NSTMT
 };
 
@@ -216,6 +268,12 @@ static const char *const store_sql[S_NSTMT] = {
 		"INSERT INTO state_history (account_id, ts_ms, from_state, "
 		"to_state, source, reasons, sent) VALUES (?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7)",
+	[S_SEND_MINTED] =
+		"INSERT INTO sends (id, account_id, created_ms, token, "
+		"identity_source, rcpt_count) VALUES (?1, ?2, ?3, ?4, 'mint', "
+		"1) "
+		"ON CONFLICT (id) DO UPDATE SET token = excluded.token, "
+		"rcpt_count = max(rcpt_count, 1)",
 	[S_SEND_RESERVE] = "INSERT INTO sends (account_id, created_ms) "
 			   "VALUES (?1, ?2)",
 	[S_REPORT_FIND] = "SELECT id FROM reports WHERE digest = ?1",
@@ -358,6 +416,69 @@ static const char *const store_sql[S_NSTMT] = {
 		"ELSE excluded.last_uid END, uidvalidity = "
 		"excluded.uidvalidity, updated_ms = excluded.updated_ms, "
 		"stored = stored + excluded.stored",
+	[S_MILTER_SEND_RECORD] =
+		"INSERT INTO sends (id, token, message_id, queue_id, env_from, "
+		"identity_source, rcpt_count, size, fingerprint, account_id, "
+		"created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11)",
+	[S_MILTER_NEXT_SERIAL] = "SELECT coalesce(max(id), 0) + 1 FROM sends",
+	[S_MILTER_SEND_RCPT] = "INSERT OR IGNORE INTO send_rcpts (send_id, "
+			       "rcpt) VALUES (?1, ?2)",
+	[S_MILTER_ACCOUNT_SETTINGS] = "SELECT bounce_domain, options FROM "
+				      "accounts WHERE id = ?1",
+	[S_MILTER_DOMAIN_LOOKUP] = "SELECT account_id, bounce_domain FROM "
+				   "account_domains WHERE domain = ?1",
+	[S_MILTER_SUPPRESSION] = "SELECT 1 FROM suppressions WHERE "
+				 "account_id = ?1 AND recipient IN (?2, "
+				 "lower(?2))",
+	[S_MILTER_RCPTS_SINCE] = "SELECT coalesce(sum(rcpt_count), 0) FROM "
+				 "sends WHERE account_id = ?1 AND "
+				 "created_ms >= ?2",
+	[S_SCORING_VALUE_GET] =
+		"SELECT value, data FROM scoring_values WHERE name = ?1",
+	[S_SCORING_VALUE_SET] = "INSERT OR REPLACE INTO scoring_values "
+				"(name, value, data) VALUES (?1, ?2, ?3)",
+	[S_SCORING_ACCOUNT_PUT] =
+		"INSERT OR REPLACE INTO scoring_accounts (account_id, "
+		"updated_ms, model, stats) VALUES (?1, ?2, ?3, ?4)",
+	[S_SCORING_ACCOUNT_LOAD] =
+		"SELECT account_id, model FROM scoring_accounts",
+	[S_SCORING_STATS_GET] =
+		"SELECT stats FROM scoring_accounts WHERE account_id = ?1",
+	[S_SCORING_FP_PUT] = "INSERT OR REPLACE INTO scoring_fingerprints "
+			     "(fingerprint, updated_ms, model) VALUES (?1, ?2, "
+			     "?3)",
+	[S_SCORING_FP_LOAD] =
+		"SELECT fingerprint, model FROM scoring_fingerprints",
+	[S_SCORING_HOUR_PUT] =
+		"INSERT OR REPLACE INTO scoring_hours VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+		"?18, ?19)",
+	[S_SCORING_SENDS] =
+		"SELECT s.id, s.account_id, s.created_ms, s.fingerprint, "
+		"r.rcpt, s.rcpt_count FROM sends s LEFT JOIN send_rcpts r ON "
+		"r.send_id = "
+		"s.id WHERE s.id IN (SELECT id FROM sends WHERE id > ?1 "
+		"ORDER BY id LIMIT ?2) ORDER BY s.id",
+	[S_SCORING_EVENTS] =
+		"SELECT e.id, e.ts_ms, e.type, e.account_id, e.send_id, "
+		"e.recipient, e.reason, e.class, e.machine, s.account_id, "
+		"s.created_ms, s.fingerprint FROM events e LEFT JOIN sends s "
+		"ON s.id = e.send_id WHERE e.id > ?1 ORDER BY e.id LIMIT ?2",
+	[S_SCORING_PRIOR] =
+		"SELECT type, machine FROM events WHERE send_id = ?1 AND "
+		"id < ?2 AND (?3 IS NULL OR recipient IS NULL OR recipient = "
+		"?3)",
+	[S_SCORING_OVERRIDES] =
+		"SELECT id, override_state, override_reason, "
+		"override_until_ms FROM accounts WHERE override_state IS NOT "
+		"NULL",
+	[S_SCORING_EXPIRE] =
+		"UPDATE accounts SET override_state = NULL, override_reason = "
+		"NULL, override_until_ms = NULL WHERE id = ?1",
+	[S_SCORING_RCPTS] =
+		"SELECT s.account_id, r.rcpt FROM sends s JOIN send_rcpts r "
+		"ON r.send_id = s.id WHERE s.created_ms >= ?1 AND s.id <= ?2",
 	[S_TRACKING_HIT_INSERT] =
 		STORE_HIT_INSERT STORE_HIT_ROW STORE_HIT_CONFLICT,
 	[S_TRACKING_HITS_INSERT] = STORE_HIT_INSERT STORE_HIT_ROW4
@@ -379,9 +500,6 @@ static const char *const store_sql[S_NSTMT] = {
 		"INSERT INTO suppressions (account_id, recipient, reason, "
 		"created_ms) VALUES (?1, lower(?2), ?3, ?4) "
 		"ON CONFLICT DO NOTHING",
-	[S_TRACKING_SUPPRESSION_FIND] =
-		"SELECT 1 FROM suppressions WHERE account_id = ?1 "
-		"AND recipient = lower(?2)",
 };
 
 struct store {
@@ -883,6 +1001,38 @@ store_send_reserve(struct store *st, uint32_t account, int64_t now_ms,
 		return -1;
 	*serial = (uint64_t)sqlite3_last_insert_rowid(st->db);
 	return 0;
+}
+
+int
+store_send_mint_serial(struct store *st, uint64_t *serial, GError **error)
+{
+	return *serial ? 0 : store_send_next_serial(st, serial, error);
+}
+
+int
+store_send_minted(struct store *st, uint32_t account, uint64_t serial,
+		  int64_t now_ms, const char *token, const char *recipient,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SEND_MINTED, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)serial);
+	sqlite3_bind_int64(s, 2, account);
+	sqlite3_bind_int64(s, 3, now_ms);
+	store_bind_text(s, 4, token);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	if (!recipient)
+		return 0;
+	/* The recipient list the milter keeps, in the same form. */
+	s = store_stmt(st, S_MILTER_SEND_RCPT, error);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)serial);
+	store_bind_text(s, 2, recipient);
+	return store_exec_stmt(st, s, error);
 }
 
 /* ---- reports ------------------------------------------------------------ */
@@ -1677,6 +1827,465 @@ store_mailbox_set(struct store *st, const char *mailbox, uint32_t uidvalidity,
 	return store_exec_stmt(st, s, error);
 }
 
+/* ---- milter --------------------------------------------------------------- */
+
+int
+store_send_next_serial(struct store *st, uint64_t *serial, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_NEXT_SERIAL, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	*serial = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "serial");
+}
+
+int
+store_send_insert(struct store *st, const struct store_send *snd,
+		  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_SEND_RECORD, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)snd->serial);
+	store_bind_text(s, 2, snd->token);
+	store_bind_text(s, 3, snd->message_id);
+	store_bind_text(s, 4, snd->queue_id);
+	store_bind_text(s, 5, snd->env_from);
+	store_bind_text(s, 6, snd->identity_source);
+	sqlite3_bind_int64(s, 7, snd->n_rcpts);
+	sqlite3_bind_int64(s, 8, snd->size);
+	store_bind_text(s, 9, snd->fingerprint);
+	sqlite3_bind_int64(s, 10, snd->account);
+	sqlite3_bind_int64(s, 11, snd->created_ms);
+	if (store_exec_stmt(st, s, error) < 0)
+		return -1;
+	for (unsigned i = 0; i < snd->n_rcpts; i++) {
+		if (!(s = store_stmt(st, S_MILTER_SEND_RCPT, error)))
+			return -1;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)snd->serial);
+		store_bind_text(s, 2, snd->rcpts[i]);
+		if (store_exec_stmt(st, s, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_account_settings(struct store *st, uint32_t id, char **bounce_domain,
+		       char **options, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_ACCOUNT_SETTINGS, error);
+	int rc;
+
+	*bounce_domain = *options = NULL;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*bounce_domain = store_col_dup(s, 0);
+		*options = store_col_dup(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "account");
+}
+
+int
+store_domain_lookup(struct store *st, const char *domain, uint32_t *account,
+		    char **bounce_domain, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_DOMAIN_LOOKUP, error);
+	int rc;
+
+	if (bounce_domain)
+		*bounce_domain = NULL;
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, domain);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*account = (uint32_t)sqlite3_column_int64(s, 0);
+		if (bounce_domain)
+			*bounce_domain = store_col_dup(s, 1);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, "domain");
+}
+
+int
+store_suppression_contains(struct store *st, uint32_t account,
+			   const char *recipient, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_SUPPRESSION, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	store_bind_text(s, 2, recipient);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "suppression");
+}
+
+int
+store_send_rcpts_since(struct store *st, uint32_t account, int64_t since_ms,
+		       int64_t *count, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_RCPTS_SINCE, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	sqlite3_bind_int64(s, 2, since_ms);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "rate");
+}
+
+/* ---- scoring ------------------------------------------------------------- */
+
+int
+store_scoring_value_get(struct store *st, const char *name, int64_t *value,
+			GBytes **data, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_VALUE_GET, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (value)
+			*value = sqlite3_column_int64(s, 0);
+		if (data)
+			*data = g_bytes_new(sqlite3_column_blob(s, 1),
+					    (gsize)sqlite3_column_bytes(s, 1));
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : store_fail(st, error, rc, name);
+}
+
+int
+store_scoring_value_set(struct store *st, const char *name, int64_t value,
+			const void *data, size_t len, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_VALUE_SET, error);
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, value);
+	if (data)
+		sqlite3_bind_blob64(s, 3, data, len, SQLITE_STATIC);
+	return store_exec_stmt(st, s, error);
+}
+
+int
+store_scoring_account_put(struct store *st, uint32_t id, int64_t updated_ms,
+			  const void *model, size_t len, const char *stats_json,
+			  GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_ACCOUNT_PUT, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, updated_ms);
+	sqlite3_bind_blob64(s, 3, model, len, SQLITE_STATIC);
+	store_bind_text(s, 4, stats_json);
+	return store_exec_stmt(st, s, error);
+}
+
+/* Calls fn(ud, key, blob, len) for each row of a (key, blob) statement;
+ * key is the text or, as a decimal string, the integer of column 0. */
+static int
+store_scoring_blobs(struct store *st, enum store_stmt id,
+		    void (*fn)(void *ud, const char *key, const void *data,
+			       size_t len),
+		    void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, id, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ud, (const char *)sqlite3_column_text(s, 0),
+		   sqlite3_column_blob(s, 1),
+		   (size_t)sqlite3_column_bytes(s, 1));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "scoring");
+}
+
+int
+store_scoring_account_load(struct store *st,
+			   void (*fn)(void *ud, const char *id,
+				      const void *model, size_t len),
+			   void *ud, GError **error)
+{
+	return store_scoring_blobs(st, S_SCORING_ACCOUNT_LOAD, fn, ud, error);
+}
+
+int
+store_scoring_stats_get(struct store *st, uint32_t id, char **json,
+			GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_STATS_GET, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*json = store_col_dup(s, 0);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 1;
+	return store_fail(st, error, rc, "scoring stats");
+}
+
+int
+store_scoring_fp_put(struct store *st, const char *fp, int64_t updated_ms,
+		     const void *model, size_t len, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_FP_PUT, error);
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, fp);
+	sqlite3_bind_int64(s, 2, updated_ms);
+	sqlite3_bind_blob64(s, 3, model, len, SQLITE_STATIC);
+	return store_exec_stmt(st, s, error);
+}
+
+int
+store_scoring_fp_load(struct store *st,
+		      void (*fn)(void *ud, const char *fp, const void *model,
+				 size_t len),
+		      void *ud, GError **error)
+{
+	return store_scoring_blobs(st, S_SCORING_FP_LOAD, fn, ud, error);
+}
+
+int
+store_scoring_hour_put(struct store *st, uint32_t id, int64_t hour_ms,
+		       const uint32_t *counts, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_HOUR_PUT, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, hour_ms);
+	for (int i = 0; i < STORE_SCORING_COUNTERS; i++)
+		sqlite3_bind_int64(s, 3 + i, counts[i]);
+	return store_exec_stmt(st, s, error);
+}
+
+int
+store_scoring_prune(struct store *st, int64_t hours_before_ms,
+		    int64_t fps_before_ms, GError **error)
+{
+	char *sql = g_strdup_printf(
+		"DELETE FROM scoring_hours WHERE hour_ms < %" G_GINT64_FORMAT
+		"; DELETE FROM scoring_fingerprints WHERE updated_ms < "
+		"%" G_GINT64_FORMAT,
+		hours_before_ms, fps_before_ms);
+	int r = store_exec(st, sql, error);
+
+	g_free(sql);
+	return r;
+}
+
+int
+store_scoring_sends(struct store *st, int64_t after, int limit,
+		    int (*fn)(void *ud, const struct store_scoring_send *s),
+		    void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_SENDS, error);
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_scoring_send row = {
+			.id = sqlite3_column_int64(s, 0),
+			.account = (uint32_t)sqlite3_column_int64(s, 1),
+			.created_ms = sqlite3_column_int64(s, 2),
+			.fingerprint = (const char *)sqlite3_column_text(s, 3),
+			.rcpt = (const char *)sqlite3_column_text(s, 4),
+			.rcpt_count = sqlite3_column_int64(s, 5),
+		};
+		stop = fn(ud, &row);
+	}
+	sqlite3_reset(s);
+	if (stop)
+		return 0;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "sends");
+}
+
+int
+store_scoring_events(struct store *st, int64_t after, int limit,
+		     int (*fn)(void *ud, const struct store_scoring_event *e),
+		     void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_EVENTS, error);
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_scoring_event row = {
+			.id = sqlite3_column_int64(s, 0),
+			.ts_ms = sqlite3_column_int64(s, 1),
+			.type = (const char *)sqlite3_column_text(s, 2),
+			.account = store_col_id(s, 3),
+			.send = store_col_id(s, 4),
+			.recipient = (const char *)sqlite3_column_text(s, 5),
+			.reason = (const char *)sqlite3_column_text(s, 6),
+			.klass = (const char *)sqlite3_column_text(s, 7),
+			.machine = sqlite3_column_int(s, 8),
+			.send_account = store_col_id(s, 9),
+			.send_ms = store_col_id(s, 10),
+			.fingerprint = (const char *)sqlite3_column_text(s, 11),
+		};
+		stop = fn(ud, &row);
+	}
+	sqlite3_reset(s);
+	if (stop)
+		return 0;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "events");
+}
+
+int
+store_scoring_prior(struct store *st, int64_t send, const char *recipient,
+		    int64_t before, unsigned *mask, GError **error)
+{
+	static const struct {
+		const char *type;
+		unsigned human, machine;
+	} kinds[] = {
+		{ "bounce", STORE_PRIOR_BOUNCE, STORE_PRIOR_BOUNCE },
+		{ "complaint", STORE_PRIOR_COMPLAINT, STORE_PRIOR_COMPLAINT },
+		{ "open", STORE_PRIOR_OPEN_HUMAN, STORE_PRIOR_OPEN_MACHINE },
+		{ "click", STORE_PRIOR_CLICK_HUMAN, STORE_PRIOR_CLICK_MACHINE },
+		{ "unsubscribe", STORE_PRIOR_UNSUB, STORE_PRIOR_UNSUB },
+	};
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_PRIOR, error);
+	int rc;
+
+	*mask = 0;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, send);
+	sqlite3_bind_int64(s, 2, before);
+	store_bind_text(s, 3, recipient);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		int machine = sqlite3_column_int(s, 1);
+
+		for (size_t i = 0; t && i < G_N_ELEMENTS(kinds); i++)
+			if (strcmp(t, kinds[i].type) == 0)
+				*mask |= machine ? kinds[i].machine
+						 : kinds[i].human;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "events");
+}
+
+int
+store_scoring_overrides(struct store *st,
+			void (*fn)(void *ud, uint32_t id, const char *state,
+				   const char *reason, int64_t until_ms),
+			void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_OVERRIDES, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ud, (uint32_t)sqlite3_column_int64(s, 0),
+		   (const char *)sqlite3_column_text(s, 1),
+		   (const char *)sqlite3_column_text(s, 2),
+		   sqlite3_column_int64(s, 3));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "overrides");
+}
+
+int
+store_scoring_expire(struct store *st, uint32_t id, int64_t ts_ms,
+		     const char *reasons_json, int64_t sent, GError **error)
+{
+	struct store_account_state cur;
+	sqlite3_stmt *s;
+	int r = store_account_state_get(st, id, INT64_MIN, &cur, error);
+
+	if (r != 0) {
+		if (r > 0)
+			g_set_error(error, STORE_ERROR, STORE_ERR_FAILED,
+				    "store: no account %u", id);
+		return -1;
+	}
+	r = -1;
+	s = store_stmt(st, S_SCORING_EXPIRE, error);
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		if (store_exec_stmt(st, s, error) == 0)
+			r = store_history_add(
+				st, id, ts_ms,
+				cur.override_state ? cur.override_state
+						   : cur.state,
+				cur.state, "expiry", reasons_json, sent, error);
+	}
+	store_account_state_clear(&cur);
+	return r;
+}
+
+int
+store_scoring_rcpts(struct store *st, int64_t since_ms, int64_t upto,
+		    void (*fn)(void *ud, uint32_t account, const char *rcpt),
+		    void *ud, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SCORING_RCPTS, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since_ms);
+	sqlite3_bind_int64(s, 2, upto);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ud, (uint32_t)sqlite3_column_int64(s, 0),
+		   (const char *)sqlite3_column_text(s, 1));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "recipients");
+}
+
 /* ---- tracking ---------------------------------------------------------- */
 
 int
@@ -1859,22 +2468,4 @@ store_suppression_add(struct store *st, uint32_t account, const char *recipient,
 	if (added)
 		*added = sqlite3_changes(st->db) > 0;
 	return 0;
-}
-
-int
-store_suppression_check(struct store *st, uint32_t account,
-			const char *recipient, GError **error)
-{
-	sqlite3_stmt *s = store_stmt(st, S_TRACKING_SUPPRESSION_FIND, error);
-	int rc;
-
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, account);
-	store_bind_text(s, 2, recipient);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_fail(st, error, rc, "suppression");
 }

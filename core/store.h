@@ -16,7 +16,8 @@
  *
  * Tables: accounts, account_domains, sends, send_rcpts, reports (raw
  * messages, kept for audit even when they cannot be parsed), events,
- * dmarc_records, state_history, outbox, suppressions, mailbox_state.
+ * dmarc_records, state_history, outbox, suppressions, mailbox_state;
+ * scoring_accounts, scoring_hours, scoring_fingerprints, scoring_values.
  * docs/architecture.md describes each.
  */
 #ifndef FBLD_STORE_H
@@ -112,6 +113,18 @@ int store_account_override(struct store *st, uint32_t id, int64_t ts_ms,
 /* A new message serial: the send's row id, reserved with its account. */
 int store_send_reserve(struct store *st, uint32_t account, int64_t now_ms,
 		       uint64_t *serial, GError **error);
+
+/*
+ * Records a send whose token `fbld token mint` made (an MTA without the
+ * milter): one message, with its one recipient when known. *serial 0 takes
+ * the next free serial (written back); a given serial is recorded, or its
+ * token replaced when the send exists. Call inside a transaction; the
+ * token is minted between store_send_mint_serial() and this call.
+ */
+int store_send_mint_serial(struct store *st, uint64_t *serial, GError **error);
+int store_send_minted(struct store *st, uint32_t account, uint64_t serial,
+		      int64_t now_ms, const char *token, const char *recipient,
+		      GError **error);
 
 /* ---- reports ------------------------------------------------------------ */
 
@@ -401,6 +414,161 @@ int store_mailbox_get(struct store *st, const char *mailbox,
 int store_mailbox_set(struct store *st, const char *mailbox,
 		      uint32_t uidvalidity, uint32_t last_uid, int64_t stored,
 		      int64_t now_ms, GError **error);
+/* ---- milter ---------------------------------------------------------------- */
+
+/* One recorded send, as the milter saw it. Recipients are stored as given
+ * (the milter lowercases them); duplicates are stored once. */
+struct store_send {
+	uint32_t account;
+	uint64_t serial;
+	int64_t created_ms;
+	const char *token;
+	const char *message_id;
+	const char *queue_id;
+	const char *env_from;
+	const char *identity_source; /* sasl, local, header, domain */
+	const char *const *rcpts;
+	unsigned n_rcpts;
+	int64_t size;
+	const char *fingerprint; /* verp/fingerprint.h text form, or NULL */
+};
+
+/* The serial the next send will get. Inside a transaction (store_begin)
+ * only: the write lock keeps it free until store_send_insert(). One
+ * statement per send instead of reserve-then-update: the indexes change
+ * once. */
+int store_send_next_serial(struct store *st, uint64_t *serial, GError **error);
+/* Records a send under the serial from store_send_next_serial(). */
+int store_send_insert(struct store *st, const struct store_send *s,
+		      GError **error);
+/* An account's bounce domain and options JSON (either may come back NULL;
+ * caller frees): 0 found, 1 no such account, -1 error. */
+int store_account_settings(struct store *st, uint32_t id, char **bounce_domain,
+			   char **options, GError **error);
+/* The sending-domain map (account_domains): 0 found (*account set,
+ * *bounce_domain the domain's own bounce domain or NULL; bounce_domain
+ * may be NULL), 1 none, -1 error. domain is matched as given (lower
+ * case). */
+int store_domain_lookup(struct store *st, const char *domain, uint32_t *account,
+			char **bounce_domain, GError **error);
+/* Is the recipient on the account's suppression list (as given or in lower
+ * case)? 1 yes, 0 no, -1 error. */
+int store_suppression_contains(struct store *st, uint32_t account,
+			       const char *recipient, GError **error);
+/* Recipients of the account's sends created at or after since_ms. */
+int store_send_rcpts_since(struct store *st, uint32_t account, int64_t since_ms,
+			   int64_t *count, GError **error);
+/* ---- scoring ------------------------------------------------------------ */
+
+/*
+ * What the scoring job keeps (docs/scoring.md): per account the engine's
+ * model (an opaque serialised blob) and its statistics as a JSON object
+ * (scoring_accounts); per account and hour the counters below, of which
+ * every sliding window is a sum (scoring_hours, kept for the retention
+ * period); pooled models of content fingerprints (scoring_fingerprints);
+ * cursors over sends and events and the population's model
+ * (scoring_values). The job writes them in the transaction that records
+ * the state changes they lead to.
+ */
+
+/* Counters of a scoring_hours row, in order: sent, fbl_sent, tracked,
+ * new_recipients, new_domains, unknown_user, bad_domain, hard_other,
+ * policy, soft, complaints, opens_human, opens_machine, clicks_human,
+ * clicks_machine, unsubscribes, engaged. */
+#define STORE_SCORING_COUNTERS 17
+
+/* 0 found, 1 none, -1 error; *data (may be NULL) is the caller's. */
+int store_scoring_value_get(struct store *st, const char *name, int64_t *value,
+			    GBytes **data, GError **error);
+int store_scoring_value_set(struct store *st, const char *name, int64_t value,
+			    const void *data, size_t len, GError **error);
+int store_scoring_account_put(struct store *st, uint32_t id, int64_t updated_ms,
+			      const void *model, size_t len,
+			      const char *stats_json, GError **error);
+/* fn gets the account id as a decimal string and its model. */
+int store_scoring_account_load(struct store *st,
+			       void (*fn)(void *ud, const char *id,
+					  const void *model, size_t len),
+			       void *ud, GError **error);
+/* An account's statistics JSON (caller frees): 0 found, 1 none. */
+int store_scoring_stats_get(struct store *st, uint32_t id, char **json,
+			    GError **error);
+int store_scoring_fp_put(struct store *st, const char *fp, int64_t updated_ms,
+			 const void *model, size_t len, GError **error);
+int store_scoring_fp_load(struct store *st,
+			  void (*fn)(void *ud, const char *fp,
+				     const void *model, size_t len),
+			  void *ud, GError **error);
+int store_scoring_hour_put(struct store *st, uint32_t id, int64_t hour_ms,
+			   const uint32_t *counts, GError **error);
+/* Drops hourly rows older than hours_before_ms and fingerprints not
+ * updated since fps_before_ms. */
+int store_scoring_prune(struct store *st, int64_t hours_before_ms,
+			int64_t fps_before_ms, GError **error);
+
+/* One recipient of a send (rcpt NULL: the send has none recorded, yet:
+ * rcpt_count is 0 until the milter records the message). */
+struct store_scoring_send {
+	int64_t id;
+	uint32_t account;
+	int64_t created_ms;
+	const char *fingerprint;
+	const char *rcpt;
+	int64_t rcpt_count;
+};
+
+/* Rows of the `limit` sends after id `after`, in id order, one per
+ * recipient; fn returns 1 to stop early. Strings live for the call. */
+int store_scoring_sends(struct store *st, int64_t after, int limit,
+			int (*fn)(void *ud, const struct store_scoring_send *s),
+			void *ud, GError **error);
+
+/* An event with what its send says (send_* -1 when unknown). */
+struct store_scoring_event {
+	int64_t id, ts_ms;
+	const char *type;
+	int64_t account, send;
+	const char *recipient, *reason, *klass;
+	int machine;
+	int64_t send_account, send_ms;
+	const char *fingerprint;
+};
+
+int store_scoring_events(struct store *st, int64_t after, int limit,
+			 int (*fn)(void *ud,
+				   const struct store_scoring_event *e),
+			 void *ud, GError **error);
+
+/* Which feedback a send (and recipient, when not NULL) had before event
+ * id `before`. */
+enum {
+	STORE_PRIOR_BOUNCE = 1,
+	STORE_PRIOR_COMPLAINT = 2,
+	STORE_PRIOR_OPEN_HUMAN = 4,
+	STORE_PRIOR_OPEN_MACHINE = 8,
+	STORE_PRIOR_CLICK_HUMAN = 16,
+	STORE_PRIOR_CLICK_MACHINE = 32,
+	STORE_PRIOR_UNSUB = 64,
+};
+int store_scoring_prior(struct store *st, int64_t send, const char *recipient,
+			int64_t before, unsigned *mask, GError **error);
+
+/* Every account with an operator override, expired or not. */
+int store_scoring_overrides(struct store *st,
+			    void (*fn)(void *ud, uint32_t id, const char *state,
+				       const char *reason, int64_t until_ms),
+			    void *ud, GError **error);
+/* Clears an account's expired override and records the change of its
+ * effective state (source "expiry") with the reasons. */
+int store_scoring_expire(struct store *st, uint32_t id, int64_t ts_ms,
+			 const char *reasons_json, int64_t sent,
+			 GError **error);
+/* The recipients of every send since since_ms up to send id upto (for
+ * the recipient filter the job rebuilds when it starts). */
+int store_scoring_rcpts(struct store *st, int64_t since_ms, int64_t upto,
+			void (*fn)(void *ud, uint32_t account,
+				   const char *rcpt),
+			void *ud, GError **error);
 
 /* ---- tracking ---------------------------------------------------------- */
 
@@ -460,17 +628,14 @@ int store_send_single_rcpt(struct store *st, uint64_t send, char **rcpt,
 
 /*
  * The recipients an account must not mail again (one-click unsubscribes,
- * and whatever else adds to the list). Addresses are compared in lower
- * case. An account known only by a token's id gets a placeholder row named
- * "#ID" so the entry can reference it.
+ * and whatever else adds to the list), stored in lower case; the milter
+ * reads them with store_suppression_contains(). An account known only by
+ * a token's id gets a placeholder row named "#ID" so the entry can
+ * reference it. *added (may be NULL) is 0 when the entry was already
+ * there (the first reason and time are kept).
  */
-/* *added (may be NULL) is 0 when the entry was already there (the first
- * reason and time are kept). */
 int store_suppression_add(struct store *st, uint32_t account,
 			  const char *recipient, const char *reason,
 			  int64_t now_ms, int *added, GError **error);
-/* 1 suppressed, 0 not, -1 error. */
-int store_suppression_check(struct store *st, uint32_t account,
-			    const char *recipient, GError **error);
 
 #endif

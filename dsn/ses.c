@@ -10,34 +10,11 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+/* An SES notification is a few KiB; anything far larger is not one. */
+#define DSN_SES_JSON_MAX (1024 * 1024)
+
+#include "core/jsonval.h"
 #include "dsn/dsn_int.h"
-
-static const char *
-obj_str(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_VALUE(n) &&
-			       json_node_get_value_type(n) == G_TYPE_STRING
-		       ? json_node_get_string(n)
-		       : NULL;
-}
-
-static JsonObject *
-obj_obj(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *
-obj_arr(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
 
 /* The JSON text of the body, unwrapped. */
 static char *
@@ -64,42 +41,23 @@ ses_json_text(const struct dsn_msg *m)
 	return g_string_free(g, FALSE);
 }
 
-static JsonObject *
-arr_obj(JsonArray *a, guint i)
-{
-	JsonNode *n = json_array_get_element(a, i);
-
-	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static const char *
-arr_str(JsonArray *a, guint i)
-{
-	JsonNode *n = json_array_get_element(a, i);
-
-	return n && JSON_NODE_HOLDS_VALUE(n) &&
-			       json_node_get_value_type(n) == G_TYPE_STRING
-		       ? json_node_get_string(n)
-		       : NULL;
-}
-
 static void
 ses_bounce(JsonObject *b, struct dsn_result *res)
 {
-	JsonArray *a = obj_arr(b, "bouncedRecipients");
-	const char *type = obj_str(b, "bounceType");
-	const char *sub = obj_str(b, "bounceSubType");
+	JsonArray *a = jsonval_arr(b, "bouncedRecipients");
+	const char *type = jsonval_str(b, "bounceType");
+	const char *sub = jsonval_str(b, "bounceSubType");
 
 	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *r = arr_obj(a, i);
-		const char *addr = obj_str(r, "emailAddress");
+		JsonObject *r = jsonval_arr_obj(a, i);
+		const char *addr = jsonval_str(r, "emailAddress");
 		struct dsn_rcpt *rc;
 
 		if (!addr || !(rc = dsn_result_add(res, addr)))
 			continue;
-		dsn_set(&rc->action, obj_str(r, "action"));
-		dsn_set(&rc->status, obj_str(r, "status"));
-		dsn_set(&rc->diag, obj_str(r, "diagnosticCode"));
+		dsn_set(&rc->action, jsonval_str(r, "action"));
+		dsn_set(&rc->status, jsonval_str(r, "status"));
+		dsn_set(&rc->diag, jsonval_str(r, "diagnosticCode"));
 		if (sub && (strcmp(sub, "Suppressed") == 0 ||
 			    strcmp(sub, "OnAccountSuppressionList") == 0))
 			rc->reason = "suppressed";
@@ -111,12 +69,12 @@ ses_bounce(JsonObject *b, struct dsn_result *res)
 static void
 ses_delivery(JsonObject *d, struct dsn_result *res)
 {
-	JsonArray *a = obj_arr(d, "recipients");
-	const char *smtp = obj_str(d, "smtpResponse");
+	JsonArray *a = jsonval_arr(d, "recipients");
+	const char *smtp = jsonval_str(d, "smtpResponse");
 	char code[12];
 
 	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		const char *addr = arr_str(a, i);
+		const char *addr = jsonval_arr_str(a, i);
 		struct dsn_rcpt *rc = addr ? dsn_result_add(res, addr) : NULL;
 
 		if (!rc)
@@ -132,16 +90,16 @@ ses_delivery(JsonObject *d, struct dsn_result *res)
 static void
 ses_complaint(JsonObject *c, struct dsn_result *res, struct report *r)
 {
-	JsonArray *a = obj_arr(c, "complainedRecipients");
-	const char *type = obj_str(c, "complaintFeedbackType");
+	JsonArray *a = jsonval_arr(c, "complainedRecipients");
+	const char *type = jsonval_str(c, "complaintFeedbackType");
 
 	r->kind = REPORT_ARF;
 	r->feedback = report_feedback_new();
 	r->feedback->type = g_strdup(type ? type : "abuse");
-	r->feedback->user_agent = report_strdup(obj_str(c, "userAgent"));
+	r->feedback->user_agent = report_strdup(jsonval_str(c, "userAgent"));
 	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *o = arr_obj(a, i);
-		const char *addr = obj_str(o, "emailAddress");
+		JsonObject *o = jsonval_arr_obj(a, i);
+		const char *addr = jsonval_str(o, "emailAddress");
 		struct dsn_rcpt *rc = addr ? dsn_result_add(res, addr) : NULL;
 
 		if (rc)
@@ -152,7 +110,7 @@ ses_complaint(JsonObject *c, struct dsn_result *res, struct report *r)
 int
 dsn_ses(const struct dsn_msg *m, struct dsn_result *res, struct report *r)
 {
-	JsonParser *p;
+	JsonNode *root;
 	JsonObject *o;
 	const char *type;
 	char *json;
@@ -163,36 +121,36 @@ dsn_ses(const struct dsn_msg *m, struct dsn_result *res, struct report *r)
 	json = ses_json_text(m);
 	if (!json)
 		return 0;
-	p = json_parser_new_immutable();
-	if (!json_parser_load_from_data(p, json, -1, NULL) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-		goto out;
-	o = json_node_get_object(json_parser_get_root(p));
-	if (obj_str(o, "Message") && !obj_str(o, "notificationType")) {
-		/* The SNS envelope: the notification is a string inside it,
-		 * copied before the parser's tree is replaced. */
-		char *inner = g_strdup(obj_str(o, "Message"));
-		int ok2 = json_parser_load_from_data(p, inner, -1, NULL) &&
-			  JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p));
+	root = jsonval_parse(json, -1, DSN_SES_JSON_MAX, JSONVAL_DEPTH_MAX,
+			     NULL);
+	o = jsonval_root_object(root);
+	if (o && jsonval_str(o, "Message") &&
+	    !jsonval_str(o, "notificationType")) {
+		/* The SNS envelope: the notification is a string inside it. */
+		JsonNode *inner = jsonval_parse(jsonval_str(o, "Message"), -1,
+						DSN_SES_JSON_MAX,
+						JSONVAL_DEPTH_MAX, NULL);
 
-		g_free(inner);
-		if (!ok2)
-			goto out;
-		o = json_node_get_object(json_parser_get_root(p));
+		json_node_unref(root);
+		root = inner;
+		o = jsonval_root_object(root);
 	}
-	type = obj_str(o, "notificationType");
+	if (!o)
+		goto out;
+	type = jsonval_str(o, "notificationType");
 	if (!type)
-		type = obj_str(o, "eventType");
+		type = jsonval_str(o, "eventType");
 	if (type && strcmp(type, "Bounce") == 0)
-		ses_bounce(obj_obj(o, "bounce"), res);
+		ses_bounce(jsonval_obj(o, "bounce"), res);
 	else if (type && strcmp(type, "Delivery") == 0)
-		ses_delivery(obj_obj(o, "delivery"), res);
+		ses_delivery(jsonval_obj(o, "delivery"), res);
 	else if (type && strcmp(type, "Complaint") == 0)
-		ses_complaint(obj_obj(o, "complaint"), res, r);
+		ses_complaint(jsonval_obj(o, "complaint"), res, r);
 	ok = res->rcpts->len > 0;
 	res->agent = "amazonses";
 out:
-	g_object_unref(p);
+	if (root)
+		json_node_unref(root);
 	g_free(json);
 	return ok;
 }

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "core/jsonval.h"
 #include "fbl/arf.h"
 #include "fbl/fbl.h"
 #include "verp/keys.h"
@@ -93,33 +94,6 @@ arf_apple_unsubscribe(GMimeMessage *msg, struct report *r)
 
 /* ---- Amazon SES ---------------------------------------------------------- */
 
-static const char *
-arf_json_str(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-static JsonObject *
-arf_json_obj(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *
-arf_json_arr(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
 /* The JSON text of the body: up to the SNS footer ("\n--\n"), with the
  * "!\n " that Sendmail inserts into lines over 990 bytes removed. */
 static char *
@@ -157,43 +131,16 @@ arf_ses_text(GMimeMessage *msg)
 	return out;
 }
 
-/* json-glib recurses once per nesting level: bound it before parsing. */
-static int
-arf_json_shallow(const char *text)
-{
-	int depth = 0, in_str = 0;
-
-	for (const char *p = text; *p; p++) {
-		if (in_str) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				in_str = 0;
-		} else if (*p == '"') {
-			in_str = 1;
-		} else if (*p == '{' || *p == '[') {
-			if (++depth > ARF_JSON_DEPTH_MAX)
-				return 0;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-		}
-	}
-	return 1;
-}
-
 static JsonNode *
 arf_json_load(const char *text)
 {
-	JsonParser *p;
-	JsonNode *root = NULL;
+	JsonNode *root =
+		jsonval_parse(text, -1, ARF_JSON_MAX, ARF_JSON_DEPTH_MAX, NULL);
 
-	if (!arf_json_shallow(text))
-		return NULL;
-	p = json_parser_new_immutable();
-	if (json_parser_load_from_data(p, text, -1, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-		root = json_node_ref(json_parser_get_root(p));
-	g_object_unref(p);
+	if (root && !jsonval_root_object(root)) {
+		json_node_unref(root);
+		root = NULL;
+	}
 	return root;
 }
 
@@ -208,8 +155,8 @@ arf_ses_parse(const char *text)
 	if (!root)
 		return NULL;
 	o = json_node_get_object(root);
-	inner = arf_json_str(o, "Message");
-	if (!inner || arf_json_str(o, "notificationType"))
+	inner = jsonval_str(o, "Message");
+	if (!inner || jsonval_str(o, "notificationType"))
 		return root;
 	inner_root = arf_json_load(inner);
 	json_node_unref(root);
@@ -220,7 +167,7 @@ static void
 arf_ses_mail(JsonObject *mail, struct report *r)
 {
 	struct report_feedback *f = r->feedback;
-	JsonArray *hdrs = arf_json_arr(mail, "headers");
+	JsonArray *hdrs = jsonval_arr(mail, "headers");
 	const char *ref = NULL, *rpath = NULL, *msgid = NULL;
 	guint n = hdrs ? json_array_get_length(hdrs) : 0;
 
@@ -229,8 +176,8 @@ arf_ses_mail(JsonObject *mail, struct report *r)
 		JsonObject *h = JSON_NODE_HOLDS_OBJECT(e)
 					? json_node_get_object(e)
 					: NULL;
-		const char *name = arf_json_str(h, "name");
-		const char *value = arf_json_str(h, "value");
+		const char *name = jsonval_str(h, "name");
+		const char *value = jsonval_str(h, "value");
 
 		if (!name || !value)
 			continue;
@@ -242,11 +189,11 @@ arf_ses_mail(JsonObject *mail, struct report *r)
 			msgid = value;
 	}
 	if (!msgid)
-		msgid = arf_json_str(arf_json_obj(mail, "commonHeaders"),
-				     "messageId");
+		msgid = jsonval_str(jsonval_obj(mail, "commonHeaders"),
+				    "messageId");
 	f->original_message_id = fbl_message_id(msgid);
-	f->original_mail_from = fbl_address(arf_json_str(mail, "source"));
-	f->source_ip = report_strdup(arf_json_str(mail, "sourceIp"));
+	f->original_mail_from = fbl_address(jsonval_str(mail, "source"));
+	f->source_ip = report_strdup(jsonval_str(mail, "sourceIp"));
 	report_add_hint(r, ref);
 	report_add_hint(r, rpath);
 	report_add_hint(r, f->original_mail_from);
@@ -271,22 +218,22 @@ arf_ses(GMimeMessage *msg, struct report *r)
 	if (!root)
 		return 0;
 	o = json_node_get_object(root);
-	type = arf_json_str(o, "notificationType");
+	type = jsonval_str(o, "notificationType");
 	if (!type || strcmp(type, "Complaint") != 0) {
 		json_node_unref(root);
 		return 0;
 	}
-	c = arf_json_obj(o, "complaint");
+	c = jsonval_obj(o, "complaint");
 	f = arf_begin(r);
-	type = arf_json_str(c, "complaintFeedbackType");
+	type = jsonval_str(c, "complaintFeedbackType");
 	f->type = arf_type_name(type ? type : "abuse");
-	f->user_agent = report_strdup(arf_json_str(c, "userAgent"));
-	f->arrival_date = report_strdup(arf_json_str(c, "arrivalDate"));
-	arf_ses_mail(arf_json_obj(o, "mail"), r);
-	rcpts = arf_json_arr(c, "complainedRecipients");
+	f->user_agent = report_strdup(jsonval_str(c, "userAgent"));
+	f->arrival_date = report_strdup(jsonval_str(c, "arrivalDate"));
+	arf_ses_mail(jsonval_obj(o, "mail"), r);
+	rcpts = jsonval_arr(c, "complainedRecipients");
 	for (guint i = 0; rcpts && i < json_array_get_length(rcpts); i++) {
 		JsonNode *e = json_array_get_element(rcpts, i);
-		char *a = fbl_address(arf_json_str(
+		char *a = fbl_address(jsonval_str(
 			JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e)
 						  : NULL,
 			"emailAddress"));

@@ -4,6 +4,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "core/jsonval.h"
 #include "scoring/render.h"
 
 int64_t
@@ -42,7 +43,7 @@ digest_len(JsonArray *a)
 static const char *
 digest_str(JsonObject *o, const char *name, const char *def)
 {
-	const char *s = render_jstr(o, name);
+	const char *s = jsonval_str(o, name);
 
 	return s ? s : def;
 }
@@ -50,7 +51,7 @@ digest_str(JsonObject *o, const char *name, const char *def)
 static int
 digest_is_alert(JsonObject *doc)
 {
-	return g_strcmp0(render_jstr(doc, "kind"), "alert") == 0;
+	return g_strcmp0(jsonval_str(doc, "kind"), "alert") == 0;
 }
 
 /* "block 1, throttle 2": accounts by their state now, most severe first. */
@@ -66,7 +67,7 @@ digest_state_counts(GString *out, JsonArray *accts)
 
 		for (guint i = 0; i < digest_len(accts); i++)
 			n += g_strcmp0(
-				     render_jstr(json_array_get_object_element(
+				     jsonval_str(json_array_get_object_element(
 							 accts, i),
 						 "state"),
 				     states[s]) == 0;
@@ -82,7 +83,8 @@ char *
 digest_subject(JsonObject *doc)
 {
 	JsonArray *accts = digest_arr(doc, "accounts");
-	guint n = digest_len(accts) + (guint)render_jint(doc, "more_accounts");
+	guint n =
+		digest_len(accts) + (guint)jsonval_int(doc, "more_accounts", 0);
 	GString *s = g_string_new(NULL);
 
 	g_string_append_printf(s, "[fbld %s] ", digest_str(doc, "host", "?"));
@@ -125,9 +127,9 @@ digest_deliveries(GString *out, JsonArray *ds)
 								    ? "pending"
 								    : "given up"
 							  : "delivered");
-		if (strcmp(st, "done") != 0 && render_jstr(d, "last_error"))
+		if (strcmp(st, "done") != 0 && jsonval_str(d, "last_error"))
 			g_string_append_printf(out, " (%s)",
-					       render_jstr(d, "last_error"));
+					       jsonval_str(d, "last_error"));
 	}
 	g_string_append_c(out, '\n');
 }
@@ -139,11 +141,11 @@ digest_account(GString *out, JsonObject *a, int alert)
 	JsonObject *ov = digest_obj(a, "override");
 	JsonObject *traffic = digest_obj(a, "traffic");
 	char *state = g_ascii_strup(digest_str(a, "state", "?"), -1);
-	int64_t hours = render_jint(traffic, "window_ms") / 3600000;
+	int64_t hours = jsonval_int(traffic, "window_ms", 0) / 3600000;
 
 	g_string_append_printf(
 		out, "== %s (id %" G_GINT64_FORMAT "): now %s ==\n\n",
-		digest_str(a, "name", "?"), render_jint(a, "id"), state);
+		digest_str(a, "name", "?"), jsonval_int(a, "id", 0), state);
 	g_free(state);
 	g_string_append(out, "What changed and why fbld thinks so\n");
 	for (guint i = 0; i < digest_len(trs); i++)
@@ -161,9 +163,9 @@ digest_account(GString *out, JsonObject *a, int alert)
 			       digest_str(a, "action", "-"));
 	if (ov) {
 		g_string_append(out, "  Override:    pinned by an operator");
-		if (render_jint(ov, "until_ms") > 0) {
+		if (jsonval_int(ov, "until_ms", 0) > 0) {
 			g_string_append(out, " until ");
-			render_time(out, render_jint(ov, "until_ms"));
+			render_time(out, jsonval_int(ov, "until_ms", 0));
 		}
 		g_string_append_printf(out, ": %s\n",
 				       digest_str(ov, "reason", "-"));
@@ -181,13 +183,13 @@ digest_outbox(GString *out, JsonArray *ob)
 	for (guint i = 0; i < digest_len(ob); i++) {
 		JsonObject *o = json_array_get_object_element(ob, i);
 
-		if (g_strcmp0(render_jstr(o, "channel"), "digest") == 0)
+		if (g_strcmp0(jsonval_str(o, "channel"), "digest") == 0)
 			continue;
 		render_table_row(t);
-		render_table_cell(t, render_jstr(o, "channel"));
-		render_table_int(t, render_jint(o, "done"));
-		render_table_int(t, render_jint(o, "pending"));
-		render_table_int(t, render_jint(o, "dead"));
+		render_table_cell(t, jsonval_str(o, "channel"));
+		render_table_int(t, jsonval_int(o, "done", 0));
+		render_table_int(t, jsonval_int(o, "pending", 0));
+		render_table_int(t, jsonval_int(o, "dead", 0));
 	}
 	g_string_append(out, "Alert deliveries (delivered in this period; "
 			     "pending and given up now)\n");
@@ -201,16 +203,16 @@ digest_body(JsonObject *doc)
 	GString *out = g_string_new(NULL);
 	JsonArray *accts = digest_arr(doc, "accounts");
 	int alert = digest_is_alert(doc);
-	int64_t more = render_jint(doc, "more_accounts");
+	int64_t more = jsonval_int(doc, "more_accounts", 0);
 
 	g_string_append_printf(out, "fbld on %s: %s\n",
 			       digest_str(doc, "host", "?"),
 			       alert ? "an account changed state"
 				     : "digest of account state changes");
 	g_string_append(out, "Period: ");
-	render_time(out, render_jint(doc, "start_ms"));
+	render_time(out, jsonval_int(doc, "start_ms", 0));
 	g_string_append(out, " to ");
-	render_time(out, render_jint(doc, "end_ms"));
+	render_time(out, jsonval_int(doc, "end_ms", 0));
 	g_string_append(out, "\n\n");
 	if (!alert) {
 		g_string_append_printf(out, "%u account%s changed state",

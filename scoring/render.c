@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "core/jsonval.h"
+
 /* ---- values --------------------------------------------------------------- */
 
 void
@@ -60,51 +62,6 @@ render_rate(GString *out, int64_t part, int64_t whole)
 	/* Complaint rates live around 0.1 %: keep two decimals there. */
 	g_string_append_printf(out, pct > 0 && pct < 1 ? "%.2f %%" : "%.1f %%",
 			       pct);
-}
-
-int64_t
-render_jint(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	if (!n || !JSON_NODE_HOLDS_VALUE(n))
-		return 0;
-	return json_node_get_int(n);
-}
-
-const char *
-render_jstr(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-static JsonObject *
-render_jobj(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *
-render_jarr(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-static int
-render_jnull(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return !n || JSON_NODE_HOLDS_NULL(n);
 }
 
 static const char *
@@ -260,10 +217,10 @@ render_counts(GString *out, JsonObject *c, const char *indent)
 		  "security scanners, not engagement" },
 	};
 	struct render_table *t = render_table_new("lrl", NULL);
-	int64_t sent = render_jint(c, "sent");
+	int64_t sent = jsonval_int(c, "sent", 0);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
-		int64_t v = render_jint(c, rows[i].key);
+		int64_t v = jsonval_int(c, rows[i].key, 0);
 		GString *note = g_string_new(rows[i].note);
 
 		render_table_row(t);
@@ -282,21 +239,21 @@ void
 render_transition(GString *out, JsonObject *t, int with_account,
 		  const char *indent)
 {
-	JsonArray *reasons = render_jarr(t, "reasons");
-	JsonObject *acct = render_jobj(t, "account");
+	JsonArray *reasons = jsonval_arr(t, "reasons");
+	JsonObject *acct = jsonval_obj(t, "account");
 
 	g_string_append(out, indent);
-	render_time(out, render_jint(t, "ts_ms"));
+	render_time(out, jsonval_int(t, "ts_ms", 0));
 	if (with_account && acct)
 		g_string_append_printf(
-			out, "  %s", render_or_dash(render_jstr(acct, "name")));
+			out, "  %s", render_or_dash(jsonval_str(acct, "name")));
 	g_string_append_printf(out, "  %s -> %s  (%s",
-			       render_or_dash(render_jstr(t, "from")),
-			       render_or_dash(render_jstr(t, "to")),
-			       render_or_dash(render_jstr(t, "source")));
-	if (!render_jnull(t, "sent")) {
+			       render_or_dash(jsonval_str(t, "from")),
+			       render_or_dash(jsonval_str(t, "to")),
+			       render_or_dash(jsonval_str(t, "source")));
+	if (!jsonval_null(t, "sent")) {
 		g_string_append(out, ", after ");
-		render_int(out, render_jint(t, "sent"));
+		render_int(out, jsonval_int(t, "sent", 0));
 		g_string_append(out, " messages");
 	}
 	g_string_append(out, ")\n");
@@ -315,7 +272,7 @@ render_transition(GString *out, JsonObject *t, int with_account,
 static void
 render_override_cell(struct render_table *t, JsonObject *a)
 {
-	JsonObject *ov = render_jobj(a, "override");
+	JsonObject *ov = jsonval_obj(a, "override");
 	GString *s;
 
 	if (!ov) {
@@ -323,12 +280,12 @@ render_override_cell(struct render_table *t, JsonObject *a)
 		return;
 	}
 	s = g_string_new("pinned");
-	if (render_jint(ov, "until_ms") > 0) {
+	if (jsonval_int(ov, "until_ms", 0) > 0) {
 		g_string_append(s, " until ");
-		render_time(s, render_jint(ov, "until_ms"));
+		render_time(s, jsonval_int(ov, "until_ms", 0));
 	}
-	if (render_jstr(ov, "reason"))
-		g_string_append_printf(s, ": %s", render_jstr(ov, "reason"));
+	if (jsonval_str(ov, "reason"))
+		g_string_append_printf(s, ": %s", jsonval_str(ov, "reason"));
 	g_ptr_array_add(t->cells, g_string_free(s, FALSE));
 }
 
@@ -342,21 +299,22 @@ render_accounts_table(GString *out, JsonArray *accts, const char *indent)
 
 	for (guint i = 0; accts && i < json_array_get_length(accts); i++) {
 		JsonObject *a = json_array_get_object_element(accts, i);
-		JsonObject *c = render_jobj(a, "traffic_24h");
-		int64_t sent = render_jint(c, "sent");
+		JsonObject *c = jsonval_obj(a, "traffic_24h");
+		int64_t sent = jsonval_int(c, "sent", 0);
 
 		render_table_row(t);
-		render_table_cell(t, render_jstr(a, "name"));
-		render_table_int(t, render_jint(a, "id"));
-		render_table_cell(t, render_jstr(a, "state"));
-		render_table_time(t, render_jint(a, "since_ms"));
+		render_table_cell(t, jsonval_str(a, "name"));
+		render_table_int(t, jsonval_int(a, "id", 0));
+		render_table_cell(t, jsonval_str(a, "state"));
+		render_table_time(t, jsonval_int(a, "since_ms", 0));
 		render_table_int(t, sent);
-		g_ptr_array_add(t->cells,
-				render_count_rate(
-					render_jint(c, "bounces_hard"), sent));
 		g_ptr_array_add(
 			t->cells,
-			render_count_rate(render_jint(c, "complaints"), sent));
+			render_count_rate(jsonval_int(c, "bounces_hard", 0),
+					  sent));
+		g_ptr_array_add(t->cells,
+				render_count_rate(
+					jsonval_int(c, "complaints", 0), sent));
 		render_override_cell(t, a);
 	}
 	render_table_finish(t, out, indent);
@@ -366,7 +324,7 @@ char *
 render_accounts_list(JsonObject *list)
 {
 	GString *out = g_string_new(NULL);
-	JsonArray *accts = render_jarr(list, "accounts");
+	JsonArray *accts = jsonval_arr(list, "accounts");
 
 	if (!accts || json_array_get_length(accts) == 0) {
 		g_string_append(out, "no accounts\n");
@@ -379,31 +337,31 @@ render_accounts_list(JsonObject *list)
 static void
 render_account_head(GString *out, JsonObject *a)
 {
-	JsonObject *ov = render_jobj(a, "override");
+	JsonObject *ov = jsonval_obj(a, "override");
 
 	g_string_append_printf(out, "%s (id %" G_GINT64_FORMAT ")\n",
-			       render_or_dash(render_jstr(a, "name")),
-			       render_jint(a, "id"));
+			       render_or_dash(jsonval_str(a, "name")),
+			       jsonval_int(a, "id", 0));
 	g_string_append_printf(out, "  state     %s since ",
-			       render_or_dash(render_jstr(a, "state")));
-	render_time(out, render_jint(a, "since_ms"));
+			       render_or_dash(jsonval_str(a, "state")));
+	render_time(out, jsonval_int(a, "since_ms", 0));
 	if (ov)
 		g_string_append_printf(
 			out,
 			" (pinned by an operator; scored "
 			"state %s)",
-			render_or_dash(render_jstr(a, "scored_state")));
+			render_or_dash(jsonval_str(a, "scored_state")));
 	g_string_append_printf(out, "\n  effect    %s\n",
-			       render_or_dash(render_jstr(a, "action")));
+			       render_or_dash(jsonval_str(a, "action")));
 	if (ov) {
 		g_string_append(out, "  override  until ");
-		if (render_jint(ov, "until_ms") > 0)
-			render_time(out, render_jint(ov, "until_ms"));
+		if (jsonval_int(ov, "until_ms", 0) > 0)
+			render_time(out, jsonval_int(ov, "until_ms", 0));
 		else
 			g_string_append(out, "released by an operator");
 		g_string_append_printf(
 			out, ": %s\n",
-			render_or_dash(render_jstr(ov, "reason")));
+			render_or_dash(jsonval_str(ov, "reason")));
 	}
 }
 
@@ -434,8 +392,8 @@ render_windows(GString *out, JsonObject *w)
 		render_table_cell(t, rows[r].label);
 		for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
 			render_table_int(t,
-					 render_jint(render_jobj(w, names[i]),
-						     rows[r].key));
+					 jsonval_int(jsonval_obj(w, names[i]),
+						     rows[r].key, 0));
 	}
 	render_table_finish(t, out, "  ");
 }
@@ -449,19 +407,19 @@ render_events(GString *out, JsonArray *evs)
 
 	for (guint i = 0; i < json_array_get_length(evs); i++) {
 		JsonObject *e = json_array_get_object_element(evs, i);
-		const char *type = render_jstr(e, "type");
+		const char *type = jsonval_str(e, "type");
 
 		render_table_row(t);
-		render_table_time(t, render_jint(e, "ts_ms"));
+		render_table_time(t, jsonval_int(e, "ts_ms", 0));
 		if (type && json_object_get_boolean_member_with_default(
 				    e, "machine", FALSE))
 			render_table_cellf(t, "%s (machine)", type);
 		else
 			render_table_cell(t, type);
-		render_table_cell(t, render_jstr(e, "class"));
-		render_table_cell(t, render_jstr(e, "reason"));
-		render_table_cell(t, render_jstr(e, "status"));
-		render_table_cell(t, render_jstr(e, "recipient"));
+		render_table_cell(t, jsonval_str(e, "class"));
+		render_table_cell(t, jsonval_str(e, "reason"));
+		render_table_cell(t, jsonval_str(e, "status"));
+		render_table_cell(t, jsonval_str(e, "recipient"));
 	}
 	render_table_finish(t, out, "  ");
 }
@@ -475,24 +433,24 @@ render_deliveries(GString *out, JsonArray *ds)
 
 	for (guint i = 0; i < json_array_get_length(ds); i++) {
 		JsonObject *d = json_array_get_object_element(ds, i);
-		const char *status = render_jstr(d, "status");
-		int64_t when = render_jint(d, "next_ms");
+		const char *status = jsonval_str(d, "status");
+		int64_t when = jsonval_int(d, "next_ms", 0);
 
 		if (status && strcmp(status, "done") == 0)
-			when = render_jint(d, "done_ms");
+			when = jsonval_int(d, "done_ms", 0);
 		else if (status && strcmp(status, "dead") == 0)
-			when = render_jint(d, "dead_ms");
+			when = jsonval_int(d, "dead_ms", 0);
 		render_table_row(t);
-		render_table_int(t, render_jint(d, "id"));
-		render_table_cell(t, render_jstr(d, "channel"));
+		render_table_int(t, jsonval_int(d, "id", 0));
+		render_table_cell(t, jsonval_str(d, "channel"));
 		render_table_cell(t, status);
-		render_table_int(t, render_jint(d, "attempts"));
-		if (render_jnull(d, "account"))
+		render_table_int(t, jsonval_int(d, "attempts", 0));
+		if (jsonval_null(d, "account"))
 			render_table_cell(t, NULL);
 		else
-			render_table_int(t, render_jint(d, "account"));
+			render_table_int(t, jsonval_int(d, "account", 0));
 		render_table_time(t, when);
-		render_table_cell(t, render_jstr(d, "last_error"));
+		render_table_cell(t, jsonval_str(d, "last_error"));
 	}
 	render_table_finish(t, out, "  ");
 }
@@ -501,13 +459,13 @@ char *
 render_account(JsonObject *a)
 {
 	GString *out = g_string_new(NULL);
-	JsonArray *hist = render_jarr(a, "history");
-	JsonArray *evs = render_jarr(a, "events");
-	JsonArray *ds = render_jarr(a, "deliveries");
+	JsonArray *hist = jsonval_arr(a, "history");
+	JsonArray *evs = jsonval_arr(a, "events");
+	JsonArray *ds = jsonval_arr(a, "deliveries");
 
 	render_account_head(out, a);
 	g_string_append_c(out, '\n');
-	render_windows(out, render_jobj(a, "traffic"));
+	render_windows(out, jsonval_obj(a, "traffic"));
 	g_string_append(out, "\nState changes (newest first)\n");
 	if (!hist || json_array_get_length(hist) == 0)
 		g_string_append(out, "  none\n");
@@ -537,17 +495,18 @@ render_top(GString *out, JsonArray *top)
 
 	for (guint i = 0; i < json_array_get_length(top); i++) {
 		JsonObject *a = json_array_get_object_element(top, i);
-		int64_t sent = render_jint(a, "sent");
+		int64_t sent = jsonval_int(a, "sent", 0);
 
 		render_table_row(t);
-		render_table_cell(t, render_jstr(a, "name"));
+		render_table_cell(t, jsonval_str(a, "name"));
 		render_table_int(t, sent);
-		g_ptr_array_add(
-			t->cells,
-			render_count_rate(render_jint(a, "complaints"), sent));
 		g_ptr_array_add(t->cells,
 				render_count_rate(
-					render_jint(a, "bounces_hard"), sent));
+					jsonval_int(a, "complaints", 0), sent));
+		g_ptr_array_add(
+			t->cells,
+			render_count_rate(jsonval_int(a, "bounces_hard", 0),
+					  sent));
 	}
 	render_table_finish(t, out, "  ");
 }
@@ -562,10 +521,10 @@ render_outbox(GString *out, JsonArray *ob)
 		JsonObject *o = json_array_get_object_element(ob, i);
 
 		render_table_row(t);
-		render_table_cell(t, render_jstr(o, "channel"));
-		render_table_int(t, render_jint(o, "done"));
-		render_table_int(t, render_jint(o, "pending"));
-		render_table_int(t, render_jint(o, "dead"));
+		render_table_cell(t, jsonval_str(o, "channel"));
+		render_table_int(t, jsonval_int(o, "done", 0));
+		render_table_int(t, jsonval_int(o, "pending", 0));
+		render_table_int(t, jsonval_int(o, "dead", 0));
 	}
 	render_table_finish(t, out, "  ");
 }
@@ -580,17 +539,17 @@ char *
 render_report(JsonObject *r)
 {
 	GString *out = g_string_new("fbld report: ");
-	JsonArray *trs = render_jarr(r, "transitions");
-	JsonArray *not_ok = render_jarr(r, "not_ok");
-	JsonArray *top = render_jarr(r, "top");
-	JsonArray *ob = render_jarr(r, "outbox");
-	JsonArray *dead = render_jarr(r, "dead_letters");
+	JsonArray *trs = jsonval_arr(r, "transitions");
+	JsonArray *not_ok = jsonval_arr(r, "not_ok");
+	JsonArray *top = jsonval_arr(r, "top");
+	JsonArray *ob = jsonval_arr(r, "outbox");
+	JsonArray *dead = jsonval_arr(r, "dead_letters");
 
-	render_time(out, render_jint(r, "since_ms"));
+	render_time(out, jsonval_int(r, "since_ms", 0));
 	g_string_append(out, " to ");
-	render_time(out, render_jint(r, "until_ms"));
+	render_time(out, jsonval_int(r, "until_ms", 0));
 	g_string_append(out, "\n\nTraffic of all accounts\n");
-	render_counts(out, render_jobj(r, "traffic"), "  ");
+	render_counts(out, jsonval_obj(r, "traffic"), "  ");
 	g_string_append_printf(out, "\nState changes (%u)\n", render_len(trs));
 	if (!render_len(trs))
 		g_string_append(out, "  none\n");

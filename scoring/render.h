@@ -18,10 +18,6 @@ void render_int(GString *out, int64_t n);
 /* "22.0 %" of whole, or "-" when whole is 0; more decimals below 1 %. */
 void render_rate(GString *out, int64_t part, int64_t whole);
 
-/* A member as an integer (0 when absent or null) or a string (NULL). */
-int64_t render_jint(JsonObject *o, const char *name);
-const char *render_jstr(JsonObject *o, const char *name);
-
 /* A table of strlen(align) columns, aligned, right-aligned where align[i]
  * is 'r'; the header cells follow align (NULL first: no header row). */
 struct render_table;

@@ -509,11 +509,11 @@ test_writer_unsubscribe(void **state)
 		    "SELECT account_id, recipient, reason FROM "
 		    "suppressions",
 		    "7|user@example.org|unsubscribe\n");
-	assert_int_equal(store_suppression_check(fx->reader, 7,
-						 "USER@example.org", NULL),
+	assert_int_equal(store_suppression_contains(fx->reader, 7,
+						    "USER@example.org", NULL),
 			 1);
-	assert_int_equal(store_suppression_check(fx->reader, 8,
-						 "user@example.org", NULL),
+	assert_int_equal(store_suppression_contains(fx->reader, 8,
+						    "user@example.org", NULL),
 			 0);
 	/* The account, known only by its id, got a placeholder. */
 	assert_rows(fx, "SELECT id, name FROM accounts", "7|#7\n");
