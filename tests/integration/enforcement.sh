@@ -20,7 +20,7 @@ interval = 200ms
 poll_interval = 50ms"
 
 for a in spammer bystander; do
-	"$FBLD" token mint --config "$T/fbld.conf" --account "$a" >/dev/null
+	"$FBLD" accounts --config "$T/fbld.conf" set "$a" auto --create --reason "test account" >/dev/null
 done
 start_fbld
 "$FBLD" milter --config "$T/fbld.conf" >>"$T/milter.log" 2>&1 &

@@ -31,7 +31,7 @@ account = shop"
 
 # The accounts the scripts use, and their states.
 for a in alice blocked blockedco slowco tracker shop; do
-	"$FBLD" token mint --config "$T/fbld.conf" --account "$a" >/dev/null ||
+	"$FBLD" accounts --config "$T/fbld.conf" set "$a" auto --create --reason "test account" >/dev/null ||
 		fail "cannot create account $a"
 done
 sql "UPDATE accounts SET state = 'block' WHERE name IN ('blocked', 'blockedco')"

@@ -11,7 +11,7 @@ fbld_config "[policy]
 listen = 127.0.0.1:$POLICY_PORT
 rate_limit = 3"
 for a in alice blocked slow; do
-	"$FBLD" token mint --config "$T/fbld.conf" --account "$a" >/dev/null ||
+	"$FBLD" accounts --config "$T/fbld.conf" set "$a" auto --create --reason "test account" >/dev/null ||
 		fail "cannot create account $a"
 done
 sql "UPDATE accounts SET state = 'block' WHERE name = 'blocked'"

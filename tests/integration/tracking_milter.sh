@@ -16,7 +16,7 @@ listen = inet:127.0.0.1:$MPORT"
 B="http://127.0.0.1:$HTTP_PORT"
 printf '[tracking]\nbase_url = %s\n' "$B" >>"$T/fbld.conf"
 
-"$FBLD" token mint --config "$T/fbld.conf" --account tracker >/dev/null ||
+"$FBLD" accounts --config "$T/fbld.conf" set tracker auto --create --reason "test account" >/dev/null ||
 	fail "cannot create the account"
 sql "UPDATE accounts SET options = '{\"track_opens\": true, \"track_clicks\": true}' WHERE name = 'tracker'"
 start_fbld
