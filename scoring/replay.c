@@ -115,7 +115,8 @@ rec_set(struct scoring_replay_rec *rec, const char *key, size_t len,
 		/* Times from 1970 to the year 9999: arithmetic on them (the
 		 * engine's windows and ticks) can never overflow. */
 		if (t != V_INT || i < 0 || i > REPLAY_TS_MAX) {
-			want = "Unix milliseconds from 0 to 253402300799999";
+			want = "an integer (Unix milliseconds, 0 to "
+			       "253402300799999)";
 			goto bad;
 		}
 		*(key[0] == 't' ? &rec->ts_ms : &rec->until_ms) = i;
