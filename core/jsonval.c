@@ -114,8 +114,14 @@ jsonval_int(JsonObject *o, const char *name, int64_t def)
 	t = json_node_get_value_type(n);
 	if (t == G_TYPE_INT64)
 		return json_node_get_int(n);
-	if (t == G_TYPE_DOUBLE)
-		return (int64_t)json_node_get_double(n);
+	if (t == G_TYPE_DOUBLE) {
+		double d = json_node_get_double(n);
+
+		/* NaN, infinities and what int64_t cannot hold: def. */
+		if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+			return def;
+		return (int64_t)d;
+	}
 	if (t == G_TYPE_BOOLEAN)
 		return json_node_get_boolean(n);
 	return def;

@@ -28,7 +28,8 @@ JsonObject *jsonval_root_object(JsonNode *root);
 const char *jsonval_str(JsonObject *o, const char *name);
 JsonObject *jsonval_obj(JsonObject *o, const char *name);
 JsonArray *jsonval_arr(JsonObject *o, const char *name);
-/* An integer member, or def when missing or not a number. */
+/* An integer member (a fraction truncated), or def when missing, not a
+ * number, or out of the range of int64_t. */
 int64_t jsonval_int(JsonObject *o, const char *name, int64_t def);
 /* Is the member missing or null? */
 int jsonval_null(JsonObject *o, const char *name);

@@ -66,11 +66,9 @@ digest_state_counts(GString *out, JsonArray *accts)
 		guint n = 0;
 
 		for (guint i = 0; i < digest_len(accts); i++)
-			n += g_strcmp0(
-				     jsonval_str(json_array_get_object_element(
-							 accts, i),
-						 "state"),
-				     states[s]) == 0;
+			n += g_strcmp0(jsonval_str(jsonval_arr_obj(accts, i),
+						   "state"),
+				       states[s]) == 0;
 		if (n) {
 			g_string_append_printf(out, "%s%u now %s", sep, n,
 					       states[s]);
@@ -89,7 +87,7 @@ digest_subject(JsonObject *doc)
 
 	g_string_append_printf(s, "[fbld %s] ", digest_str(doc, "host", "?"));
 	if (digest_is_alert(doc) && digest_len(accts) == 1) {
-		JsonObject *a = json_array_get_object_element(accts, 0);
+		JsonObject *a = jsonval_arr_obj(accts, 0);
 
 		g_string_append_printf(s, "%s is now %s",
 				       digest_str(a, "name", "?"),
@@ -116,7 +114,7 @@ digest_deliveries(GString *out, JsonArray *ds)
 		return;
 	}
 	for (guint i = 0; i < digest_len(ds); i++) {
-		JsonObject *d = json_array_get_object_element(ds, i);
+		JsonObject *d = jsonval_arr_obj(ds, i);
 		const char *ch = digest_str(d, "channel", "?");
 		const char *st = digest_str(d, "status", "?");
 
@@ -149,8 +147,7 @@ digest_account(GString *out, JsonObject *a, int alert)
 	g_free(state);
 	g_string_append(out, "What changed and why fbld thinks so\n");
 	for (guint i = 0; i < digest_len(trs); i++)
-		render_transition(out, json_array_get_object_element(trs, i), 0,
-				  "  ");
+		render_transition(out, jsonval_arr_obj(trs, i), 0, "  ");
 	g_string_append_printf(out,
 			       alert ? "\nTraffic in the %" G_GINT64_FORMAT
 				       " hours before the change\n"
@@ -181,7 +178,7 @@ digest_outbox(GString *out, JsonArray *ob)
 		"lrrr", "CHANNEL", "DELIVERED", "PENDING", "GIVEN UP", NULL);
 
 	for (guint i = 0; i < digest_len(ob); i++) {
-		JsonObject *o = json_array_get_object_element(ob, i);
+		JsonObject *o = jsonval_arr_obj(ob, i);
 
 		if (g_strcmp0(jsonval_str(o, "channel"), "digest") == 0)
 			continue;
@@ -226,8 +223,7 @@ digest_body(JsonObject *doc)
 		g_string_append(out, ".\n\n");
 	}
 	for (guint i = 0; i < digest_len(accts); i++)
-		digest_account(out, json_array_get_object_element(accts, i),
-			       alert);
+		digest_account(out, jsonval_arr_obj(accts, i), alert);
 	if (more > 0)
 		g_string_append_printf(out,
 				       "... and %" G_GINT64_FORMAT

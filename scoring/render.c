@@ -298,7 +298,7 @@ render_accounts_table(GString *out, JsonArray *accts, const char *indent)
 		"HARD BOUNCES", "COMPLAINTS", "OVERRIDE", NULL);
 
 	for (guint i = 0; accts && i < json_array_get_length(accts); i++) {
-		JsonObject *a = json_array_get_object_element(accts, i);
+		JsonObject *a = jsonval_arr_obj(accts, i);
 		JsonObject *c = jsonval_obj(a, "traffic_24h");
 		int64_t sent = jsonval_int(c, "sent", 0);
 
@@ -406,7 +406,7 @@ render_events(GString *out, JsonArray *evs)
 				 "STATUS", "RECIPIENT", NULL);
 
 	for (guint i = 0; i < json_array_get_length(evs); i++) {
-		JsonObject *e = json_array_get_object_element(evs, i);
+		JsonObject *e = jsonval_arr_obj(evs, i);
 		const char *type = jsonval_str(e, "type");
 
 		render_table_row(t);
@@ -432,7 +432,7 @@ render_deliveries(GString *out, JsonArray *ds)
 		"WHEN", "LAST ERROR", NULL);
 
 	for (guint i = 0; i < json_array_get_length(ds); i++) {
-		JsonObject *d = json_array_get_object_element(ds, i);
+		JsonObject *d = jsonval_arr_obj(ds, i);
 		const char *status = jsonval_str(d, "status");
 		int64_t when = jsonval_int(d, "next_ms", 0);
 
@@ -470,8 +470,7 @@ render_account(JsonObject *a)
 	if (!hist || json_array_get_length(hist) == 0)
 		g_string_append(out, "  none\n");
 	for (guint i = 0; hist && i < json_array_get_length(hist); i++)
-		render_transition(out, json_array_get_object_element(hist, i),
-				  0, "  ");
+		render_transition(out, jsonval_arr_obj(hist, i), 0, "  ");
 	g_string_append(out, "\nEvents (newest first)\n");
 	if (evs && json_array_get_length(evs))
 		render_events(out, evs);
@@ -494,7 +493,7 @@ render_top(GString *out, JsonArray *top)
 		"lrrr", "ACCOUNT", "SENT", "COMPLAINTS", "HARD BOUNCES", NULL);
 
 	for (guint i = 0; i < json_array_get_length(top); i++) {
-		JsonObject *a = json_array_get_object_element(top, i);
+		JsonObject *a = jsonval_arr_obj(top, i);
 		int64_t sent = jsonval_int(a, "sent", 0);
 
 		render_table_row(t);
@@ -518,7 +517,7 @@ render_outbox(GString *out, JsonArray *ob)
 		"lrrr", "CHANNEL", "DELIVERED", "PENDING", "GIVEN UP", NULL);
 
 	for (guint i = 0; i < json_array_get_length(ob); i++) {
-		JsonObject *o = json_array_get_object_element(ob, i);
+		JsonObject *o = jsonval_arr_obj(ob, i);
 
 		render_table_row(t);
 		render_table_cell(t, jsonval_str(o, "channel"));
@@ -554,8 +553,7 @@ render_report(JsonObject *r)
 	if (!render_len(trs))
 		g_string_append(out, "  none\n");
 	for (guint i = 0; i < render_len(trs); i++)
-		render_transition(out, json_array_get_object_element(trs, i), 1,
-				  "  ");
+		render_transition(out, jsonval_arr_obj(trs, i), 1, "  ");
 	g_string_append_printf(out, "\nAccounts not ok now (%u)\n",
 			       render_len(not_ok));
 	if (render_len(not_ok))

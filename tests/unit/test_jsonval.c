@@ -45,7 +45,7 @@ test_accessors(void **state)
 	JsonNode *n =
 		jsonval_parse("{\"s\": \"x\", \"i\": 42, \"d\": 2.5, "
 			      "\"o\": {\"k\": \"v\"}, \"a\": [\"p\", {}], "
-			      "\"z\": null}",
+			      "\"z\": null, \"big\": 1e300, \"neg\": -9.3e18}",
 			      -1, 1000, 8, NULL);
 	JsonObject *o = jsonval_root_object(n);
 
@@ -57,6 +57,10 @@ test_accessors(void **state)
 	assert_int_equal(jsonval_int(o, "i", -1), 42);
 	assert_int_equal(jsonval_int(o, "d", -1), 2);
 	assert_int_equal(jsonval_int(o, "s", -1), -1);
+	/* Out of the range of int64_t (json-glib reads 1e999 as inf). */
+	assert_int_equal(jsonval_int(o, "big", -1), -1);
+	assert_int_equal(jsonval_int(o, "neg", -1), -1);
+	assert_null(jsonval_arr_obj(jsonval_arr(o, "a"), 0));
 	assert_string_equal(jsonval_str(jsonval_obj(o, "o"), "k"), "v");
 	assert_null(jsonval_obj(o, "a"));
 	assert_string_equal(jsonval_arr_str(jsonval_arr(o, "a"), 0), "p");
