@@ -51,7 +51,9 @@ for r in "$BUILD"/fuzz/replay-*; do
 	target=${r##*/replay-}
 	dir=$TOP/tests/fuzz/corpus/$target
 	[ -d "$dir" ] || continue
-	run "fuzz-replay/$target" "$r" "$dir"
+	# A GLib critical (a broken precondition) is a finding too.
+	run "fuzz-replay/$target" env G_DEBUG=gc-friendly,fatal-criticals \
+		"$r" "$dir"
 done
 for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue

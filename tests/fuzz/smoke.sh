@@ -12,7 +12,8 @@ for t in "$@"; do
 	scratch=$(mktemp -d)
 	mkdir -p "$corpus"
 	echo "fuzz: $t for ${secs}s"
-	if ! build/fuzz/bin/"$t" -max_total_time="$secs" -max_len=65536 \
+	# A GLib critical (a broken precondition) is a finding too.
+	if ! G_DEBUG=fatal-criticals build/fuzz/bin/"$t" -max_total_time="$secs" -max_len=65536 \
 		-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$corpus/" \
 		-print_final_stats=1 "$scratch" "$corpus" 2>"$scratch.log"; then
 		tail -n 40 "$scratch.log"
