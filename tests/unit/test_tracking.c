@@ -640,6 +640,97 @@ test_writer_verifies_opens(void **state)
 	g_free(v);
 }
 
+/* The prior feedback of a send before event `before`, as scoring sees it. */
+static unsigned
+prior(struct fixture *fx, uint64_t send, int64_t before)
+{
+	unsigned mask = 99;
+
+	assert_int_equal(store_scoring_prior(fx->reader, (int64_t)send, NULL,
+					     before, &mask, NULL),
+			 0);
+	return mask;
+}
+
+/* The id of the nth (from 0) event of a send. */
+static int64_t
+event_id(struct fixture *fx, uint64_t send, int nth)
+{
+	char sql[128];
+	char *v;
+	int64_t id;
+
+	g_snprintf(sql, sizeof(sql),
+		   "SELECT id FROM events WHERE send_id = %" G_GUINT64_FORMAT
+		   " ORDER BY id LIMIT 1 OFFSET %d",
+		   send, nth);
+	v = rows(fx, sql);
+	id = g_ascii_strtoll(v, NULL, 10);
+	g_free(v);
+	assert_true(id > 0);
+	return id;
+}
+
+/*
+ * Opens are not in the index of events by send: each send's first open by
+ * a person and by a machine is in send_opens, which scoring reads for
+ * them, across commits and when the writer's cache of sends (4 here)
+ * forgets; opens added otherwise (store_event_add()) are there too.
+ */
+static void
+test_writer_first_opens(void **state)
+{
+	struct fixture *fx = *state;
+	const char *tb = "Mozilla/5.0 (X11) Thunderbird/115";
+	struct store_event ev = { .ts_ms = NOW + 90000,
+				  .type = "open",
+				  .account = 7,
+				  .send = 9,
+				  .report = -1 };
+	uint64_t seq = 0;
+
+	fixture_open(fx, 1);
+	for (int round = 0; round < 2; round++) {
+		for (uint64_t send = 1; send <= 6; send++) {
+			int64_t ts = NOW + 60000 + round * 1000 + (int64_t)send;
+
+			tracking_writer_push(
+				fx->w,
+				hit(fx, URL_OPEN, ts, send, tb, NULL, NULL), 0);
+			/* Apple's prefetch: a machine. */
+			seq = tracking_writer_push(fx->w,
+						   hit(fx, URL_OPEN, ts, send,
+						       "Mozilla/5.0", NULL,
+						       NULL),
+						   0);
+		}
+		/* Committed before the next round. */
+		assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
+	}
+	tracking_writer_push(fx->w,
+			     hit(fx, URL_CLICK, NOW + 80000, 3, tb,
+				 "https://a.example/", NULL),
+			     0);
+	tracking_writer_stop(fx->w);
+	assert_int_equal(store_event_add(fx->reader, &ev, NULL, NULL), 0);
+	assert_rows(fx,
+		    "SELECT count(*), sum(event_id = (SELECT min(id) FROM "
+		    "events e WHERE e.type = 'open' AND e.send_id = o.send_id "
+		    "AND e.machine = o.machine)) FROM send_opens o",
+		    "13|13\n");
+	assert_int_equal(prior(fx, 3, event_id(fx, 3, 0)), 0);
+	assert_int_equal(prior(fx, 3, event_id(fx, 3, 1)),
+			 STORE_PRIOR_OPEN_HUMAN);
+	assert_int_equal(prior(fx, 3, event_id(fx, 3, 2)),
+			 STORE_PRIOR_OPEN_HUMAN | STORE_PRIOR_OPEN_MACHINE);
+	/* The click is still found by send. */
+	assert_int_equal(prior(fx, 3, INT64_MAX),
+			 STORE_PRIOR_OPEN_HUMAN | STORE_PRIOR_OPEN_MACHINE |
+				 STORE_PRIOR_CLICK_HUMAN);
+	assert_int_equal(prior(fx, 9, INT64_MAX), STORE_PRIOR_OPEN_HUMAN);
+	assert_int_equal(prior(fx, 9, event_id(fx, 9, 0)), 0);
+}
+
 /* What the handler keeps of the client's address. */
 static void
 test_client_address(void **state)
@@ -720,6 +811,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_verifies_opens,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_first_opens, setup,
+						teardown),
 		cmocka_unit_test(test_client_address),
 		cmocka_unit_test_setup_teardown(test_writer_no_agent_store,
 						setup, teardown),
