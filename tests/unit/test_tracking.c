@@ -773,6 +773,19 @@ test_client_address(void **state)
 	g_strlcpy(ip, "?", sizeof(ip));
 	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
 	assert_string_equal(ip, "");
+	/* Only plain dotted quads are cut as text; the rest is not IPv4. */
+	g_strlcpy(ip, "0.0.0.255", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "0.0.0.0/24");
+	g_strlcpy(ip, "10.1.2.03", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	g_strlcpy(ip, "10.258", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	g_strlcpy(ip, "::ffff:192.0.2.9", sizeof(ip));
+	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
+	assert_string_equal(ip, "::/48");
 }
 
 static void
