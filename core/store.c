@@ -161,7 +161,14 @@ static const char *const store_migrations[] = {
 	 * where they landed all over the index (every commit rewrote most
 	 * of its pages); what scoring asks of a send's opens, whether it had
 	 * one before an event, comes from the first open of each send by
-	 * machine or human instead (see store_hits_add()). */
+	 * machine or human instead (see store_hits_add()). A hit's detail
+	 * is kept in columns (a JSON object per hit cost the writer more
+	 * than the row), and built on reading (STORE_EVENT_DETAIL). */
+	"ALTER TABLE events ADD COLUMN why TEXT;"
+	"ALTER TABLE events ADD COLUMN ip TEXT;"
+	"ALTER TABLE events ADD COLUMN user_agent TEXT;"
+	"ALTER TABLE events ADD COLUMN url TEXT;"
+	"ALTER TABLE events ADD COLUMN since_send_ms INTEGER;"
 	"DROP INDEX events_send;"
 	"CREATE INDEX events_send ON events(send_id) WHERE type <> 'open';"
 	"CREATE TABLE send_opens ("
@@ -175,18 +182,26 @@ static const char *const store_migrations[] = {
 	" GROUP BY send_id, machine;",
 };
 
-/* store_hits_add(): rows of 16 parameters, 16 rows per statement. The
- * detail is built by SQLite's json_object(). */
+/* store_hits_add(): rows of 15 parameters, 16 rows per statement. */
 #define STORE_HIT_ROWS 16
-#define STORE_HIT_PARAMS 16
-#define STORE_HIT_ROW                                                          \
-	"(?, ?, ?, ?, ?, ?, ?, ?, ?, json_object('why', ?, 'ip', ?, "          \
-	"'user_agent', ?, 'url', ?, 'since_send_ms', ?, 'send_time', ?), ?)"
+#define STORE_HIT_PARAMS 15
+#define STORE_HIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define STORE_HIT_ROW4                                                         \
 	STORE_HIT_ROW ", " STORE_HIT_ROW ", " STORE_HIT_ROW ", " STORE_HIT_ROW
 #define STORE_HIT_INSERT                                                       \
 	"INSERT INTO events (id, ts_ms, type, account_id, send_id, "           \
-	"recipient, reason, machine, verdict, detail, dedup) VALUES "
+	"recipient, reason, machine, verdict, why, ip, user_agent, url, "      \
+	"since_send_ms, dedup) VALUES "
+
+/* An event's detail as readers see it: a tracking hit's is in columns
+ * (migration 6), returned as the JSON object it always was, with its six
+ * members; "send_time": "token-day" when the send's time is unknown. */
+#define STORE_EVENT_DETAIL                                                     \
+	"coalesce(detail, CASE WHEN type IN ('open', 'click', 'unsubscribe') " \
+	"THEN json_object('why', why, 'ip', ip, 'user_agent', user_agent, "    \
+	"'url', url, 'since_send_ms', since_send_ms, 'send_time', CASE WHEN "  \
+	"since_send_ms IS NULL AND type <> 'unsubscribe' THEN 'token-day' "    \
+	"END) END)"
 #define STORE_HIT_CONFLICT " ON CONFLICT (dedup) DO NOTHING"
 
 enum store_stmt {
@@ -396,7 +411,8 @@ static const char *const store_sql[S_NSTMT] = {
 	[S_ACT_EVENT_LIST] =
 		"SELECT id, ts_ms, type, account_id, send_id, report_id, "
 		"recipient, reason, class, status, diagnostic, machine, "
-		"verdict, detail, dedup FROM events WHERE account_id = ?1 AND "
+		"verdict, " STORE_EVENT_DETAIL ", dedup FROM events WHERE "
+		"account_id = ?1 AND "
 		"(?2 <= 0 OR (ts_ms, id) < (SELECT ts_ms, id FROM events "
 		"WHERE id = ?2)) ORDER BY ts_ms DESC, id DESC LIMIT ?3",
 	[S_ACT_TOP] =
@@ -508,7 +524,7 @@ static const char *const store_sql[S_NSTMT] = {
 	", " STORE_HIT_ROW4 STORE_HIT_CONFLICT,
 	[S_TRACKING_RECLASSIFY] =
 		"UPDATE events SET machine = 1, verdict = ?5, reason = ?6, "
-		"detail = json_set(coalesce(detail, '{}'), '$.why', ?7) "
+		"why = ?7, detail = json_set(detail, '$.why', ?7) "
 		"WHERE send_id = ?1 AND type = ?2 AND type <> 'open' AND "
 		"ts_ms BETWEEN ?3 AND ?4 AND verdict IS NOT ?5",
 	[S_TRACKING_SEND_CREATED] =
@@ -2373,7 +2389,7 @@ store_bind_static(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Binds h, as event id, to the 16 parameters from index base + 1 on. */
+/* Binds h, as event id, to the 15 parameters from index base + 1 on. */
 static void
 store_bind_hit(sqlite3_stmt *s, int base, int64_t id, const struct store_hit *h)
 {
@@ -2391,8 +2407,7 @@ store_bind_hit(sqlite3_stmt *s, int base, int64_t id, const struct store_hit *h)
 	store_bind_static(s, base + 12, h->user_agent);
 	store_bind_static(s, base + 13, h->url);
 	store_bind_id(s, base + 14, h->since_send_ms);
-	store_bind_static(s, base + 15, h->send_time);
-	store_bind_static(s, base + 16, h->dedup);
+	store_bind_static(s, base + 15, h->dedup);
 }
 
 /* The largest event id: inside the caller's write transaction, the hits

@@ -584,10 +584,11 @@ int store_checkpoint(struct store *st, GError **error);
 int store_set_cache(struct store *st, int64_t bytes, GError **error);
 
 /* One engagement hit (open, click, unsubscribe) as an event. Strings are
- * bound without a copy: valid until store_hits_add() returns. The detail
- * column is a JSON
- * object built by SQLite from the fields below "why"; members not set are
- * null. */
+ * bound without a copy: valid until store_hits_add() returns. The fields
+ * from "why" on have columns of their own; store_event_list() shows them
+ * as the event's detail, a JSON object with a member each (null when not
+ * set) and "send_time": "token-day" for an open or click without
+ * since_send_ms (the token only dates the send to a day). */
 struct store_hit {
 	int64_t ts_ms;
 	const char *type; /* open, click, unsubscribe */
@@ -603,7 +604,6 @@ struct store_hit {
 	const char *user_agent;
 	const char *url;       /* click target */
 	int64_t since_send_ms; /* -1: unknown */
-	const char *send_time; /* "token-day" when there is no send row */
 	/* An open: 1 unless the caller knows that its send already has an
 	 * open of the same kind (machine or not) in send_opens. */
 	int first_open;

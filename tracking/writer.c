@@ -328,11 +328,6 @@ writer_classify(struct tracking_writer *w, struct tracking_hit *h,
 		writer_burst(w, h);
 }
 
-/* The event of a hit. Its detail: the request's address and agent, the
- * click's target, when it came after the send, and for a machine the
- * sentence that says why. Without a send record there is no
- * since_send_ms but "send_time": "token-day" (the token only dates the
- * send to a day). */
 static unsigned
 writer_open_kind(const struct tracking_hit *h)
 {
@@ -369,6 +364,9 @@ writer_opens_known(struct tracking_writer *w, const struct tracking_hit *h)
 		s->opens |= writer_open_kind(h);
 }
 
+/* The event of a hit. Its detail: the request's address and agent, the
+ * click's target, when it came after the send (unknown without a send
+ * record), and for a machine the sentence that says why. */
 static void
 writer_event(const struct tracking_writer *w, const struct tracking_hit *h,
 	     struct store_hit *ev)
@@ -392,8 +390,6 @@ writer_event(const struct tracking_writer *w, const struct tracking_hit *h,
 		.user_agent = w->tc->store_user_agent ? h->user_agent : NULL,
 		.url = h->target,
 		.since_send_ms = known ? MAX(h->since_send_ms, 0) : -1,
-		.send_time = known || h->kind == URL_UNSUBSCRIBE ? NULL
-								 : "token-day",
 		.first_open = writer_first_open(w, h),
 	};
 }
