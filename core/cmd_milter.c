@@ -30,6 +30,10 @@ milter_url(const struct milter_urls *u, enum url_kind kind, const char *token,
 {
 	char *url = NULL;
 
+	/* Mail leaves the host: links to the loopback default would be dead
+	 * ones. Without a public base_url the milter adds none. */
+	if (!u->a->tracking.base_url_set)
+		return NULL;
 	if (url_build(u->a->token.keys, u->a->tracking.base_url, kind, token,
 		      arg, &url, NULL) < 0)
 		return NULL;
@@ -131,6 +135,9 @@ cmd_milter(int argc, char **argv)
 	mctx = (struct mark_ctx){ &a.mark, &a.token, &urls, rec };
 	log_notice("milter: started version=%s store=%s", FBLD_VERSION,
 		   a.store.path);
+	if (!a.tracking.base_url_set)
+		log_notice("milter: no [tracking] base_url: tracking links and "
+			   "List-Unsubscribe only from [milter] templates");
 	rc = milter_run(&a.milter, &mctx, &a.store, &e);
 	if (rc > 0)
 		_exit(0); /* libmilter threads still hold mctx */

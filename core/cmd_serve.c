@@ -22,8 +22,12 @@ cmd_serve(int argc, char **argv)
 	g_option_context_set_description(
 		ctx,
 		"Runs in the foreground (for systemd or `make run`): picks "
-		"up spooled\nmessages, serves /healthz and /metrics on the "
-		"HTTP listener ([http] listen,\n127.0.0.1:8025 by default), "
+		"up spooled\nmessages, serves the tracking endpoint, /healthz "
+		"and /metrics on the HTTP\nlistener ([http] listen, "
+		"127.0.0.1:8025 by default), polls the [imap:NAME]\n"
+		"mailboxes, scores accounts and delivers their alerts "
+		"(webhooks, digest),\nruns the policy service and the admin "
+		"API when configured ([policy] listen,\n[admin] token_file), "
 		"and stops cleanly on SIGTERM.");
 	app_add_options(ctx, &o);
 	if (app_parse_options(ctx, &argc, &argv) < 0) {

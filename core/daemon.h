@@ -1,6 +1,6 @@
 /*
  * daemon: the serve loop. A GLib main loop runs periodic jobs (spool
- * pickup, scoring, outbox delivery, ...) on the main thread; services
+ * pickup, scoring, ...) on the main thread; services
  * (HTTP listeners, IMAP pollers, the policy server) run their own threads
  * and are started and stopped through it. SIGTERM and SIGINT stop the
  * loop: services are stopped in reverse order (each drains what it holds),

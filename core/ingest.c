@@ -64,8 +64,7 @@ ingest_set_token_resolver(struct ingest *in, ingest_token_fn fn, void *ud)
 	in->token_ud = ud;
 }
 
-/* CRLF and bare CR to LF; returns NULL when there is no CR at all. */
-static char *
+char *
 ingest_normalise(const char *raw, size_t len, size_t *outlen)
 {
 	char *out, *o;

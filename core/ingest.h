@@ -45,6 +45,11 @@ void ingest_add_classifier(struct ingest *in, const char *name,
 unsigned ingest_classifier_count(const struct ingest *in);
 void ingest_set_token_resolver(struct ingest *in, ingest_token_fn fn, void *ud);
 
+/* CRLF and bare CR to LF (the form GMime and the classifiers see): a new
+ * buffer of *outlen bytes (NUL-terminated, caller frees), or NULL when
+ * raw has no CR at all and can be used as it is. */
+char *ingest_normalise(const char *raw, size_t len, size_t *outlen);
+
 /* Classifies one message; the caller frees the report. */
 struct report *ingest_classify(struct ingest *in, const char *raw, size_t len);
 

@@ -21,7 +21,7 @@ static const struct fbld_cmd fbld_cmds[] = {
 	{ "parse", cmd_parse,
 	  "classify messages offline and print one JSON line each" },
 	{ "token", cmd_token,
-	  "mint or verify VERP tokens (for MTAs without a milter)" },
+	  "mint/verify VERP tokens, tracking URLs (MTAs without a milter)" },
 	{ "reports", cmd_reports, "list the raw reports kept in the store" },
 	{ "accounts", cmd_accounts,
 	  "list accounts, show one, or pin an account's state" },

@@ -108,7 +108,7 @@ struct scoring_params {
 	/* Daemon job. */
 	int enabled;	      /* true */
 	int64_t interval_ms;  /* 5s */
-	int64_t settle_ms;    /* 5s: sends younger than this wait */
+	int64_t settle_ms;    /* 10m: sends younger than this wait */
 	int64_t batch;	      /* 20000 rows per run */
 	int64_t retention_ms; /* 35d of hourly statistics */
 

@@ -34,6 +34,8 @@ scoring_replay_parser_free(struct scoring_replay_parser *p)
 	g_free(p);
 }
 
+#define REPLAY_TS_MAX INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
 enum fval {
 	V_STRING,
 	V_INT,
@@ -110,8 +112,11 @@ rec_set(struct scoring_replay_rec *rec, const char *key, size_t len,
 		return 0;
 	case R_TS:
 	case R_UNTIL:
-		if (t != V_INT) {
-			want = "an integer (Unix milliseconds)";
+		/* Times from 1970 to the year 9999: arithmetic on them (the
+		 * engine's windows and ticks) can never overflow. */
+		if (t != V_INT || i < 0 || i > REPLAY_TS_MAX) {
+			want = "an integer (Unix milliseconds, 0 to "
+			       "253402300799999)";
 			goto bad;
 		}
 		*(key[0] == 't' ? &rec->ts_ms : &rec->until_ms) = i;

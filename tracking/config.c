@@ -68,7 +68,10 @@ tracking_config_load(struct config *cfg, const struct http_config *http,
 	char *def = tracking_default_base(http);
 
 	memset(out, 0, sizeof(*out));
-	out->base_url = config_str(cfg, s, "base_url", def);
+	out->base_url = config_str(cfg, s, "base_url", NULL);
+	out->base_url_set = out->base_url != NULL;
+	if (!out->base_url)
+		out->base_url = g_strdup(def);
 	g_free(def);
 	tracking_check_base(cfg, out->base_url);
 	out->store_ip =

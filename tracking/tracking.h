@@ -45,6 +45,7 @@ enum tracking_store_ip {
 
 struct tracking_config {
 	char *base_url;		 /* [tracking] base_url */
+	int base_url_set;	 /* configured, not the loopback default */
 	int store_ip;		 /* enum tracking_store_ip */
 	int store_user_agent;	 /* [tracking] store_user_agent */
 	int64_t early_window_ms; /* a hit this soon after the send: scanner */

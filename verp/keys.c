@@ -121,11 +121,16 @@ token_config_load(struct config *cfg, int create_default,
 			     TOKEN_PREFIX_MAX);
 	out->bounce_domain =
 		config_str(cfg, "token", "bounce_domain", "bounce.localhost");
+	/* Tokens carry a day, not a time: ages are whole days. */
 	days = config_duration_ms(cfg, "token", "max_age", 90LL * 86400000,
 				  86400000, 3650LL * 86400000);
+	if (days % 86400000)
+		config_error(cfg, "token", "max_age", "must be whole days");
 	out->max_age_days = (int)(days / 86400000);
 	days = config_duration_ms(cfg, "token", "future", 86400000, 0,
 				  30LL * 86400000);
+	if (days % 86400000)
+		config_error(cfg, "token", "future", "must be whole days");
 	out->future_days = (int)(days / 86400000);
 	out->keys = token_keyring_new();
 	for (char **n = names; *n; n++)

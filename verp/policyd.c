@@ -65,7 +65,7 @@ policyd_config_load(struct config *cfg, struct policyd_config *out)
 	colon = strrchr(listen, ':');
 	if (!colon || colon == listen || !colon[1] ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-	    atoi(colon + 1) > 65535) {
+	    strlen(colon + 1) > 5 || atoi(colon + 1) > 65535) {
 		config_error(cfg, "policy", "listen",
 			     "\"%s\" is not ADDRESS:PORT", listen);
 		g_free(listen);

@@ -5,6 +5,8 @@
 #include <libxml/HTMLtree.h>
 #include <string.h>
 
+#include "core/ingest.h"
+
 #define RW_HTML_OPTS                                                           \
 	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |      \
 	 HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_NODEFDTD)
@@ -73,30 +75,11 @@ rw_on_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	}
 }
 
-/* CRLF and bare CR to LF; NULL when there is no CR. */
-static char *
-rw_unix(const char *raw, size_t len, size_t *outlen)
-{
-	char *out, *o;
-
-	if (!memchr(raw, '\r', len))
-		return NULL;
-	out = o = g_malloc(len + 1);
-	for (size_t i = 0; i < len; i++) {
-		if (raw[i] != '\r')
-			*o++ = raw[i];
-		else if (i + 1 >= len || raw[i + 1] != '\n')
-			*o++ = '\n';
-	}
-	*outlen = (size_t)(o - out);
-	return out;
-}
-
 GMimeMessage *
 rewrite_parse(const char *raw, size_t len, int *broken, const char **why)
 {
 	size_t n = len;
-	char *lf = rw_unix(raw, len, &n);
+	char *lf = ingest_normalise(raw, len, &n);
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(lf ? lf : raw, n);
 	GMimeParser *p = g_mime_parser_new_with_stream(s);
 	GMimeParserOptions *po = g_mime_parser_options_new();

@@ -101,6 +101,8 @@ esac
 # The bystander still gets through.
 send bystander friend@remote.test.invalid by.out
 grep -q '^chgfrom <' "$T/by.out" || fail "bystander not marked: $(cat "$T/by.out")"
+# No public [tracking] base_url and no template: no dead loopback links.
+if grep -qi 'List-Unsubscribe' "$T/by.out"; then fail "List-Unsubscribe without a base_url: $(cat "$T/by.out")"; fi
 if grep -q '^eom replycode' "$T/by.out"; then fail "bystander refused: $(cat "$T/by.out")"; fi
 
 # An operator pins the bystander to block: refused at once; cleared: back.
