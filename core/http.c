@@ -36,16 +36,25 @@ struct http_server {
 	int port;
 };
 
-/* Per-request state across libmicrohttpd's calls, created when the
+/* Per-request state across libmicrohttpd's calls, set up when the
  * request line has arrived. Short targets (every tracking URL) live in
- * the context itself: one allocation per request. */
+ * the context itself. */
 struct http_ctx {
 	const struct http_route_entry *route;
 	int routed;
 	GString *body;
 	int too_large;
+	int owned; /* allocated for the request, not the connection's */
 	char *target;
 	char target_buf[192];
+};
+
+/* Per-connection state, from accept to close: the client's address,
+ * formatted once, and the context of the request in progress (a
+ * connection has one at a time), so a request allocates nothing. */
+struct http_conn {
+	char ip[INET6_ADDRSTRLEN + 1];
+	struct http_ctx ctx;
 };
 
 void
@@ -251,25 +260,36 @@ http_client_ip(struct MHD_Connection *conn, char *buf, size_t len)
 			  (socklen_t)len);
 }
 
+static struct http_conn *
+http_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result
 http_dispatch(struct http_server *srv, struct MHD_Connection *conn,
 	      const char *method, const char *url, struct http_ctx *ctx)
 {
 	char ip[INET6_ADDRSTRLEN + 1];
+	struct http_conn *hc = http_conn_of(conn);
 	struct http_request req = {
 		.method = method,
 		.path = url,
 		.target = ctx->target,
 		.body = ctx->body ? ctx->body->str : NULL,
 		.body_len = ctx->body ? ctx->body->len : 0,
-		.client_ip = ip,
+		.client_ip = hc ? hc->ip : ip,
 		.now_ms = g_get_real_time() / 1000,
 		.conn = conn,
 	};
 	struct http_response out = { .status = 200 };
 	enum MHD_Result ret;
 
-	http_client_ip(conn, ip, sizeof(ip));
+	if (!hc)
+		http_client_ip(conn, ip, sizeof(ip));
 	ctx->route->fn(ctx->route->ud, &req, &out);
 	ret = http_send(conn, &out);
 	if (out.body_free && out.body)
@@ -286,13 +306,15 @@ http_dispatch(struct http_server *srv, struct MHD_Connection *conn,
 static void *
 http_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct http_ctx *ctx = g_new(struct http_ctx, 1);
+	struct http_conn *hc = http_conn_of(conn);
+	struct http_ctx *ctx = hc ? &hc->ctx : g_new(struct http_ctx, 1);
 	size_t len = strlen(uri);
 
 	ctx->route = NULL;
 	ctx->routed = 0;
 	ctx->body = NULL;
 	ctx->too_large = 0;
+	ctx->owned = !hc;
 	if (len < sizeof(ctx->target_buf)) {
 		memcpy(ctx->target_buf, uri, len + 1);
 		ctx->target = ctx->target_buf;
@@ -354,8 +376,24 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		g_string_free(ctx->body, TRUE);
 	if (ctx->target != ctx->target_buf)
 		g_free(ctx->target);
-	g_free(ctx);
+	if (ctx->owned)
+		g_free(ctx);
 	*con_cls = NULL;
+}
+
+static void
+http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+		enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_conn *hc;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		hc = g_new(struct http_conn, 1);
+		http_client_ip(conn, hc->ip, sizeof(hc->ip));
+		*socket_context = hc;
+	} else {
+		g_clear_pointer(socket_context, g_free);
+	}
 }
 
 static void
@@ -424,6 +462,7 @@ http_start_one(struct http_server *srv, struct sockaddr_storage *ss)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.max_header,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, http_connection, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, http_uri, srv, MHD_OPTION_END);
 }
 

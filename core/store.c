@@ -157,19 +157,51 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE scoring_values ("
 	" name TEXT PRIMARY KEY," /* cursors, the population's model */
 	" value INTEGER, data BLOB) WITHOUT ROWID;",
+	/* 6: tracking: opens, most of all hits, leave the index by send,
+	 * where they landed all over the index (every commit rewrote most
+	 * of its pages); what scoring asks of a send's opens, whether it had
+	 * one before an event, comes from the first open of each send by
+	 * machine or human instead (see store_hits_add()). A hit's detail
+	 * is kept in columns (a JSON object per hit cost the writer more
+	 * than the row), and built on reading (STORE_EVENT_DETAIL). */
+	"ALTER TABLE events ADD COLUMN why TEXT;"
+	"ALTER TABLE events ADD COLUMN ip TEXT;"
+	"ALTER TABLE events ADD COLUMN user_agent TEXT;"
+	"ALTER TABLE events ADD COLUMN url TEXT;"
+	"ALTER TABLE events ADD COLUMN since_send_ms INTEGER;"
+	"DROP INDEX events_send;"
+	"CREATE INDEX events_send ON events(send_id) WHERE type <> 'open';"
+	"CREATE TABLE send_opens ("
+	" send_id INTEGER NOT NULL,"
+	" machine INTEGER NOT NULL,"
+	" event_id INTEGER NOT NULL," /* the first open's */
+	" PRIMARY KEY (send_id, machine)) WITHOUT ROWID;"
+	"INSERT INTO send_opens (send_id, machine, event_id)"
+	" SELECT send_id, machine, min(id) FROM events"
+	" WHERE type = 'open' AND send_id IS NOT NULL"
+	" GROUP BY send_id, machine;",
 };
 
-/* store_hits_add(): rows of 15 parameters, 16 rows per statement. The
- * detail is built by SQLite's json_object(). */
+/* store_hits_add(): rows of 15 parameters, 16 rows per statement. */
 #define STORE_HIT_ROWS 16
-#define STORE_HIT_ROW                                                          \
-	"(?, ?, ?, ?, ?, ?, ?, ?, json_object('why', ?, 'ip', ?, "             \
-	"'user_agent', ?, 'url', ?, 'since_send_ms', ?, 'send_time', ?), ?)"
+#define STORE_HIT_PARAMS 15
+#define STORE_HIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define STORE_HIT_ROW4                                                         \
 	STORE_HIT_ROW ", " STORE_HIT_ROW ", " STORE_HIT_ROW ", " STORE_HIT_ROW
 #define STORE_HIT_INSERT                                                       \
-	"INSERT INTO events (ts_ms, type, account_id, send_id, recipient, "    \
-	"reason, machine, verdict, detail, dedup) VALUES "
+	"INSERT INTO events (id, ts_ms, type, account_id, send_id, "           \
+	"recipient, reason, machine, verdict, why, ip, user_agent, url, "      \
+	"since_send_ms, dedup) VALUES "
+
+/* An event's detail as readers see it: a tracking hit's is in columns
+ * (migration 6), returned as the JSON object it always was, with its six
+ * members; "send_time": "token-day" when the send's time is unknown. */
+#define STORE_EVENT_DETAIL                                                     \
+	"coalesce(detail, CASE WHEN type IN ('open', 'click', 'unsubscribe') " \
+	"THEN json_object('why', why, 'ip', ip, 'user_agent', user_agent, "    \
+	"'url', url, 'since_send_ms', since_send_ms, 'send_time', CASE WHEN "  \
+	"since_send_ms IS NULL AND type <> 'unsubscribe' THEN 'token-day' "    \
+	"END) END)"
 #define STORE_HIT_CONFLICT " ON CONFLICT (dedup) DO NOTHING"
 
 enum store_stmt {
@@ -245,6 +277,8 @@ enum store_stmt {
 	S_TRACKING_SEND_RCPTS,
 	S_TRACKING_ACCOUNT_PLACEHOLDER,
 	S_TRACKING_SUPPRESSION_INSERT,
+	S_TRACKING_LAST_EVENT,
+	S_TRACKING_FIRST_OPEN,
 	S_NSTMT
 };
 
@@ -377,7 +411,8 @@ static const char *const store_sql[S_NSTMT] = {
 	[S_ACT_EVENT_LIST] =
 		"SELECT id, ts_ms, type, account_id, send_id, report_id, "
 		"recipient, reason, class, status, diagnostic, machine, "
-		"verdict, detail, dedup FROM events WHERE account_id = ?1 AND "
+		"verdict, " STORE_EVENT_DETAIL ", dedup FROM events WHERE "
+		"account_id = ?1 AND "
 		"(?2 <= 0 OR (ts_ms, id) < (SELECT ts_ms, id FROM events "
 		"WHERE id = ?2)) ORDER BY ts_ms DESC, id DESC LIMIT ?3",
 	[S_ACT_TOP] =
@@ -465,10 +500,13 @@ static const char *const store_sql[S_NSTMT] = {
 		"e.recipient, e.reason, e.class, e.machine, s.account_id, "
 		"s.created_ms, s.fingerprint FROM events e LEFT JOIN sends s "
 		"ON s.id = e.send_id WHERE e.id > ?1 ORDER BY e.id LIMIT ?2",
+	/* Opens are not in events_send (migration 6): their first of each
+	 * kind per send is in send_opens. */
 	[S_SCORING_PRIOR] =
 		"SELECT type, machine FROM events WHERE send_id = ?1 AND "
-		"id < ?2 AND (?3 IS NULL OR recipient IS NULL OR recipient = "
-		"?3)",
+		"type <> 'open' AND id < ?2 AND (?3 IS NULL OR recipient IS "
+		"NULL OR recipient = ?3) UNION ALL SELECT 'open', machine "
+		"FROM send_opens WHERE send_id = ?1 AND event_id < ?2",
 	[S_SCORING_OVERRIDES] =
 		"SELECT id, override_state, override_reason, "
 		"override_until_ms FROM accounts WHERE override_state IS NOT "
@@ -486,9 +524,9 @@ static const char *const store_sql[S_NSTMT] = {
 	", " STORE_HIT_ROW4 STORE_HIT_CONFLICT,
 	[S_TRACKING_RECLASSIFY] =
 		"UPDATE events SET machine = 1, verdict = ?5, reason = ?6, "
-		"detail = json_set(coalesce(detail, '{}'), '$.why', ?7) "
-		"WHERE send_id = ?1 AND type = ?2 AND ts_ms BETWEEN ?3 AND ?4 "
-		"AND verdict IS NOT ?5",
+		"why = ?7, detail = json_set(detail, '$.why', ?7) "
+		"WHERE send_id = ?1 AND type = ?2 AND type <> 'open' AND "
+		"ts_ms BETWEEN ?3 AND ?4 AND verdict IS NOT ?5",
 	[S_TRACKING_SEND_CREATED] =
 		"SELECT created_ms FROM sends WHERE id = ?1",
 	[S_TRACKING_SEND_RCPTS] =
@@ -500,6 +538,10 @@ static const char *const store_sql[S_NSTMT] = {
 		"INSERT INTO suppressions (account_id, recipient, reason, "
 		"created_ms) VALUES (?1, lower(?2), ?3, ?4) "
 		"ON CONFLICT DO NOTHING",
+	[S_TRACKING_LAST_EVENT] = "SELECT coalesce(max(id), 0) FROM events",
+	[S_TRACKING_FIRST_OPEN] =
+		"INSERT INTO send_opens (send_id, machine, event_id) "
+		"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 };
 
 struct store {
@@ -1170,6 +1212,22 @@ store_report_counts(struct store *st, GError **error)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* Records event id as the send's first open of its kind, unless there is
+ * one: the index by send leaves opens out (migration 6). */
+static int
+store_first_open(struct store *st, uint64_t send, int machine, int64_t id,
+		 GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_FIRST_OPEN, error);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)send);
+	sqlite3_bind_int(s, 2, machine != 0);
+	sqlite3_bind_int64(s, 3, id);
+	return store_exec_stmt(st, s, error);
+}
+
 int
 store_event_add(struct store *st, const struct store_event *ev, int *dup,
 		GError **error)
@@ -1196,6 +1254,12 @@ store_event_add(struct store *st, const struct store_event *ev, int *dup,
 		return -1;
 	if (dup)
 		*dup = sqlite3_changes(st->db) == 0;
+	/* An open is found by send through send_opens (migration 6). */
+	if (ev->type && strcmp(ev->type, "open") == 0 && ev->send >= 0 &&
+	    sqlite3_changes(st->db) > 0)
+		return store_first_open(st, (uint64_t)ev->send, ev->machine,
+					sqlite3_last_insert_rowid(st->db),
+					error);
 	return 0;
 }
 
@@ -2325,33 +2389,53 @@ store_bind_static(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Binds h to the 15 parameters from index base + 1 on. */
+/* Binds h, as event id, to the 15 parameters from index base + 1 on. */
 static void
-store_bind_hit(sqlite3_stmt *s, int base, const struct store_hit *h)
+store_bind_hit(sqlite3_stmt *s, int base, int64_t id, const struct store_hit *h)
 {
-	sqlite3_bind_int64(s, base + 1, h->ts_ms);
-	store_bind_static(s, base + 2, h->type);
-	sqlite3_bind_int64(s, base + 3, h->account);
-	sqlite3_bind_int64(s, base + 4, (sqlite3_int64)h->send);
-	store_bind_static(s, base + 5, h->recipient);
-	store_bind_static(s, base + 6, h->reason);
-	sqlite3_bind_int(s, base + 7, h->machine);
-	store_bind_static(s, base + 8, h->verdict);
-	store_bind_static(s, base + 9, h->why);
-	store_bind_static(s, base + 10, h->ip);
-	store_bind_static(s, base + 11, h->user_agent);
-	store_bind_static(s, base + 12, h->url);
-	store_bind_id(s, base + 13, h->since_send_ms);
-	store_bind_static(s, base + 14, h->send_time);
+	sqlite3_bind_int64(s, base + 1, id);
+	sqlite3_bind_int64(s, base + 2, h->ts_ms);
+	store_bind_static(s, base + 3, h->type);
+	sqlite3_bind_int64(s, base + 4, h->account);
+	sqlite3_bind_int64(s, base + 5, (sqlite3_int64)h->send);
+	store_bind_static(s, base + 6, h->recipient);
+	store_bind_static(s, base + 7, h->reason);
+	sqlite3_bind_int(s, base + 8, h->machine);
+	store_bind_static(s, base + 9, h->verdict);
+	store_bind_static(s, base + 10, h->why);
+	store_bind_static(s, base + 11, h->ip);
+	store_bind_static(s, base + 12, h->user_agent);
+	store_bind_static(s, base + 13, h->url);
+	store_bind_id(s, base + 14, h->since_send_ms);
 	store_bind_static(s, base + 15, h->dedup);
+}
+
+/* The largest event id: inside the caller's write transaction, the hits
+ * take the ids after it, so each hit's id is known without asking. */
+static int
+store_last_event(struct store *st, int64_t *id, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TRACKING_LAST_EVENT, error);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "events");
 }
 
 int
 store_hits_add(struct store *st, const struct store_hit *hits, size_t n,
 	       GError **error)
 {
+	int64_t base = 0;
 	size_t i = 0;
 
+	if (store_last_event(st, &base, error) < 0)
+		return -1;
 	while (i < n) {
 		int rows = n - i >= STORE_HIT_ROWS ? STORE_HIT_ROWS : 1;
 		sqlite3_stmt *s = store_stmt(st,
@@ -2362,11 +2446,18 @@ store_hits_add(struct store *st, const struct store_hit *hits, size_t n,
 		if (!s)
 			return -1;
 		for (int r = 0; r < rows; r++)
-			store_bind_hit(s, r * 15, &hits[i + (size_t)r]);
+			store_bind_hit(s, r * STORE_HIT_PARAMS,
+				       base + 1 + (int64_t)(i + (size_t)r),
+				       &hits[i + (size_t)r]);
 		if (store_exec_stmt(st, s, error) < 0)
 			return -1;
 		i += (size_t)rows;
 	}
+	for (i = 0; i < n; i++)
+		if (hits[i].first_open &&
+		    store_first_open(st, hits[i].send, hits[i].machine,
+				     base + 1 + (int64_t)i, error) < 0)
+			return -1;
 	return 0;
 }
 

@@ -201,7 +201,9 @@ struct store_event {
 	const char *dedup;   /* unique key; a second event with it is ignored */
 };
 
-/* Adds an event; *dup (may be NULL) is 1 when its dedup key existed. */
+/* Adds an event; *dup (may be NULL) is 1 when its dedup key existed. An
+ * open is also recorded as its send's first open of its kind when it is
+ * (see store_hits_add()). */
 int store_event_add(struct store *st, const struct store_event *ev, int *dup,
 		    GError **error);
 
@@ -582,10 +584,11 @@ int store_checkpoint(struct store *st, GError **error);
 int store_set_cache(struct store *st, int64_t bytes, GError **error);
 
 /* One engagement hit (open, click, unsubscribe) as an event. Strings are
- * bound without a copy: valid until store_hits_add() returns. The detail
- * column is a JSON
- * object built by SQLite from the fields below "why"; members not set are
- * null. */
+ * bound without a copy: valid until store_hits_add() returns. The fields
+ * from "why" on have columns of their own; store_event_list() shows them
+ * as the event's detail, a JSON object with a member each (null when not
+ * set) and "send_time": "token-day" for an open or click without
+ * since_send_ms (the token only dates the send to a day). */
 struct store_hit {
 	int64_t ts_ms;
 	const char *type; /* open, click, unsubscribe */
@@ -601,17 +604,27 @@ struct store_hit {
 	const char *user_agent;
 	const char *url;       /* click target */
 	int64_t since_send_ms; /* -1: unknown */
-	const char *send_time; /* "token-day" when there is no send row */
+	/* An open: 1 unless the caller knows that its send already has an
+	 * open of the same kind (machine or not) in send_opens. */
+	int first_open;
 };
 
-/* Adds n hits inside the caller's transaction, 16 rows per statement (the
- * tracking writer's group commit); a dedup conflict skips the row. */
+/*
+ * Adds n hits inside the caller's write transaction, 16 rows per
+ * statement (the tracking writer's group commit); a dedup conflict skips
+ * the row. Opens are not in the index of events by send (it would take
+ * them all over): the first open of a send, by machine and human, goes
+ * to send_opens, for the hits marked first_open, which is where scoring
+ * looks (store_scoring_prior()); store_event_add() does the same for an
+ * open, always. An SQL statement adding opens must too.
+ */
 int store_hits_add(struct store *st, const struct store_hit *hits, size_t n,
 		   GError **error);
 
 /* Re-labels the type events of one send in [from_ms, to_ms] as machine
  * hits with this verdict (hits found to be machine only later, such as
- * every link of a message clicked within a second); *n gets the count. */
+ * every link of a message clicked within a second); *n gets the count.
+ * Not for opens (they are not indexed by send, and none is re-labelled). */
 int store_hits_reclassify(struct store *st, uint64_t send, const char *type,
 			  int64_t from_ms, int64_t to_ms, const char *verdict,
 			  const char *reason, const char *why, int *n,

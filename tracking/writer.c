@@ -31,7 +31,12 @@
 struct writer_send {
 	int64_t created_ms; /* -1: no such send */
 	int64_t checked_ms;
+	unsigned opens; /* WRITER_OPEN_*: known to be in send_opens */
 };
+
+/* The kinds of open a send has, as store_hits_add() records them. */
+#define WRITER_OPEN_HUMAN 1u
+#define WRITER_OPEN_MACHINE 2u
 
 struct tracking_writer {
 	const struct tracking_config *tc;
@@ -225,7 +230,7 @@ writer_send_time(struct tracking_writer *w, uint64_t send, int64_t now_ms)
 	if (!s) {
 		if (g_hash_table_size(w->sends) >= (guint)w->tc->send_cache)
 			g_hash_table_remove_all(w->sends);
-		s = g_new(struct writer_send, 1);
+		s = g_new0(struct writer_send, 1);
 		g_hash_table_insert(w->sends, g_memdup2(&key, sizeof(key)), s);
 	}
 	s->created_ms = rc == 0 ? created : -1;
@@ -323,11 +328,45 @@ writer_classify(struct tracking_writer *w, struct tracking_hit *h,
 		writer_burst(w, h);
 }
 
+static unsigned
+writer_open_kind(const struct tracking_hit *h)
+{
+	return tracking_is_machine(h->verdict.verdict) ? WRITER_OPEN_MACHINE
+						       : WRITER_OPEN_HUMAN;
+}
+
+/* Whether the send's first open of this kind may not be recorded yet:
+ * the cache of sends says which are (an entry gone from it only costs a
+ * lookup). */
+static int
+writer_first_open(const struct tracking_writer *w, const struct tracking_hit *h)
+{
+	guint64 key = h->send;
+	const struct writer_send *s;
+
+	if (h->kind != URL_OPEN)
+		return 0;
+	s = g_hash_table_lookup(w->sends, &key);
+	return !s || !(s->opens & writer_open_kind(h));
+}
+
+/* After a commit: the opens of the batch are recorded. */
+static void
+writer_opens_known(struct tracking_writer *w, const struct tracking_hit *h)
+{
+	guint64 key = h->send;
+	struct writer_send *s;
+
+	if (h->kind != URL_OPEN)
+		return;
+	s = g_hash_table_lookup(w->sends, &key);
+	if (s)
+		s->opens |= writer_open_kind(h);
+}
+
 /* The event of a hit. Its detail: the request's address and agent, the
- * click's target, when it came after the send, and for a machine the
- * sentence that says why. Without a send record there is no
- * since_send_ms but "send_time": "token-day" (the token only dates the
- * send to a day). */
+ * click's target, when it came after the send (unknown without a send
+ * record), and for a machine the sentence that says why. */
 static void
 writer_event(const struct tracking_writer *w, const struct tracking_hit *h,
 	     struct store_hit *ev)
@@ -351,8 +390,7 @@ writer_event(const struct tracking_writer *w, const struct tracking_hit *h,
 		.user_agent = w->tc->store_user_agent ? h->user_agent : NULL,
 		.url = h->target,
 		.since_send_ms = known ? MAX(h->since_send_ms, 0) : -1,
-		.send_time = known || h->kind == URL_UNSUBSCRIBE ? NULL
-								 : "token-day",
+		.first_open = writer_first_open(w, h),
 	};
 }
 
@@ -484,6 +522,7 @@ writer_batch(struct tracking_writer *w, GPtrArray *batch)
 
 		if (h->refused)
 			continue;
+		writer_opens_known(w, h);
 		metric_inc(w->m_committed);
 		metric_inc(w->m_events[h->kind][h->verdict.verdict]);
 		if (h->suppressed)
