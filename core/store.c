@@ -1897,14 +1897,11 @@ int
 store_send_next_serial(struct store *st, uint64_t *serial, GError **error)
 {
 	sqlite3_stmt *s = store_stmt(st, S_MILTER_NEXT_SERIAL, error);
-	int rc;
+	int64_t v = 0;
+	int r = s ? store_one_int(st, s, &v, error) : -1;
 
-	if (!s)
-		return -1;
-	rc = sqlite3_step(s);
-	*serial = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "serial");
+	*serial = (uint64_t)v;
+	return r < 0 ? -1 : 0;
 }
 
 int
@@ -2416,15 +2413,8 @@ static int
 store_last_event(struct store *st, int64_t *id, GError **error)
 {
 	sqlite3_stmt *s = store_stmt(st, S_TRACKING_LAST_EVENT, error);
-	int rc;
 
-	if (!s)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_fail(st, error, rc, "events");
+	return s ? store_one_int(st, s, id, error) : -1;
 }
 
 int

@@ -766,7 +766,24 @@ test_writer_first_opens(void **state)
 	assert_int_equal(prior(fx, 9, event_id(fx, 9, 0)), 0);
 }
 
-/* What the handler keeps of the client's address. */
+/* What the handler keeps of the client's address: only plain dotted
+ * quads are cut as text, the rest is not IPv4. */
+static const struct {
+	enum tracking_store_ip mode;
+	const char *in;
+	const char *want;
+} reduce[] = {
+	{ TRACKING_IP_TRUNCATED, "203.0.113.77", "203.0.113.0/24" },
+	{ TRACKING_IP_TRUNCATED, "2001:db8:1:2::5", "2001:db8:1::/48" },
+	{ TRACKING_IP_FULL, "2001:db8:1:2::5", "2001:db8:1:2::5" },
+	{ TRACKING_IP_NONE, "2001:db8:1:2::5", "" },
+	{ TRACKING_IP_TRUNCATED, "?", "" },
+	{ TRACKING_IP_TRUNCATED, "0.0.0.255", "0.0.0.0/24" },
+	{ TRACKING_IP_TRUNCATED, "10.1.2.03", "" },
+	{ TRACKING_IP_TRUNCATED, "10.258", "" },
+	{ TRACKING_IP_TRUNCATED, "::ffff:192.0.2.9", "::/48" },
+};
+
 static void
 test_client_address(void **state)
 {
@@ -794,33 +811,11 @@ test_client_address(void **state)
 	assert_null(tracking_client(trusted, "?", NULL, ip, sizeof(ip)));
 	g_ptr_array_free(trusted, TRUE);
 
-	g_strlcpy(ip, "203.0.113.77", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "203.0.113.0/24");
-	g_strlcpy(ip, "2001:db8:1:2::5", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "2001:db8:1::/48");
-	g_strlcpy(ip, "2001:db8:1:2::5", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_FULL, ip, sizeof(ip));
-	assert_string_equal(ip, "2001:db8:1:2::5");
-	tracking_ip_reduce(TRACKING_IP_NONE, ip, sizeof(ip));
-	assert_string_equal(ip, "");
-	g_strlcpy(ip, "?", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "");
-	/* Only plain dotted quads are cut as text; the rest is not IPv4. */
-	g_strlcpy(ip, "0.0.0.255", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "0.0.0.0/24");
-	g_strlcpy(ip, "10.1.2.03", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "");
-	g_strlcpy(ip, "10.258", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "");
-	g_strlcpy(ip, "::ffff:192.0.2.9", sizeof(ip));
-	tracking_ip_reduce(TRACKING_IP_TRUNCATED, ip, sizeof(ip));
-	assert_string_equal(ip, "::/48");
+	for (size_t i = 0; i < G_N_ELEMENTS(reduce); i++) {
+		g_strlcpy(ip, reduce[i].in, sizeof(ip));
+		tracking_ip_reduce(reduce[i].mode, ip, sizeof(ip));
+		assert_string_equal(ip, reduce[i].want);
+	}
 }
 
 static void
