@@ -189,7 +189,7 @@ policyd_answer(struct policyd_conn *c, const struct policy_request *req)
 	}
 	if (login && *login && state && strcmp(state, "RCPT") == 0 &&
 	    policyd_decide(c, login, g_get_real_time() / 1000, &d, &e) < 0) {
-		log_err("policy: store: %s", e->message);
+		log_err("policy: %s", e->message);
 		g_error_free(e);
 		metric_inc(c->pd->store_failures);
 		store_close(c->st);
