@@ -1,7 +1,8 @@
 # fbld: one non-recursive Makefile. Each module lists its sources, unit
 # tests and fuzz targets in its own module.mk, included below.
 #
-#   make            build build/release/fbld (installs Debian packages as root)
+#   make            build build/release/fbld and fbld-ingest (installs Debian
+#                   packages as root)
 #   make check      ASan+UBSan+Werror build, then every unit and integration test
 #   make run        build and start `fbld serve` with embedded defaults (./var)
 #   make fuzz       libFuzzer binaries in build/fuzz (clang)
@@ -78,7 +79,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:tests/fuzz/%.c=build/fuzz/bin/%)
 .PHONY: all check run deps deps-test fuzz fuzz-smoke clean format format-check \
 	test-bins bench golden
 
-all: deps $(B)/fbld
+all: deps $(B)/fbld $(B)/fbld-ingest
 
 deps:
 	@./mk/deps.sh mk/packages.build
@@ -109,6 +110,15 @@ $(B)/fbld: $(MAIN_OBJS) $(LIBFBLD)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS)
 
+# fbld-ingest: one process per bounce from the MTA's pipe transport, so it
+# links GLib only (about 1 ms of CPU to start instead of about 20 ms).
+INGEST_OBJS := $(INGEST_SRCS:%.c=$(B)/obj/%.o)
+INGEST_LIBS = $(shell pkg-config --libs glib-2.0)
+$(B)/fbld-ingest: $(INGEST_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -o $@ $(INGEST_OBJS) $(INGEST_LIBS)
+-include $(INGEST_OBJS:.o=.d)
+
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBFBLD)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
@@ -126,7 +136,7 @@ $(B)/fuzz/replay-%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
 
-test-bins: $(B)/fbld $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
+test-bins: $(B)/fbld $(B)/fbld-ingest $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
 check: deps-test
 	@$(MAKE) --no-print-directory VARIANT=asan test-bins

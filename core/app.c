@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cli.h"
 #include "core/daemon.h"
 #include "core/http.h"
 #include "core/ingest.h"
@@ -23,23 +24,7 @@
 void
 app_add_options(GOptionContext *ctx, struct app_opts *o)
 {
-	GOptionEntry entries[] = {
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_file,
-		  "Configuration file (default: $FBLD_CONFIG, else built-in "
-		  "defaults)",
-		  "FILE" },
-		{ "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
-		  "State directory (default: [fbld] state_dir, else ./var)",
-		  "DIR" },
-		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
-		  "Log at debug level", NULL },
-		G_OPTION_ENTRY_NULL
-	};
-	GOptionGroup *g = g_option_group_new(
-		"common", "Common options:", "Show common options", NULL, NULL);
-
-	g_option_group_add_entries(g, entries);
-	g_option_context_add_group(ctx, g);
+	cli_add_options(ctx, &o->config_file, &o->state_dir, &o->verbose);
 }
 
 void
@@ -53,42 +38,18 @@ app_opts_clear(struct app_opts *o)
 int
 app_parse_options(GOptionContext *ctx, int *argc, char ***argv)
 {
-	GError *e = NULL;
-
-	if (!g_option_context_parse(ctx, argc, argv, &e)) {
-		fprintf(stderr, "fbld: %s (see --help)\n", e->message);
-		g_error_free(e);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-app_load_log(struct app *a)
-{
-	static const char *const dests[] = { "stderr", "syslog", NULL };
-	static const char *const levels[] = { "err",  "warn",  "notice",
-					      "info", "debug", NULL };
-	int d = config_enum(a->cfg, "log", "dest", 0, dests);
-
-	a->log_dest = g_strdup(dests[d]);
-	a->log_level = (enum log_level)config_enum(a->cfg, "log", "level",
-						   LOG_LEVEL_INFO, levels);
+	return cli_parse(ctx, argc, argv);
 }
 
 int
 app_load(struct app *a, const struct app_opts *o, int create, GError **error)
 {
-	const char *file =
-		o->config_file ? o->config_file : g_getenv("FBLD_CONFIG");
-
 	memset(a, 0, sizeof(*a));
-	if (file && !*file)
-		file = NULL;
-	a->cfg = config_load(file, o->state_dir, error);
+	a->cfg = config_load(cli_config_file(o->config_file), o->state_dir,
+			     error);
 	if (!a->cfg)
 		return -1;
-	app_load_log(a);
+	log_config_load(a->cfg, &a->log_dest, &a->log_level);
 	store_config_load(a->cfg, &a->store);
 	spool_config_load(a->cfg, &a->spool);
 	http_config_load(a->cfg, "http", "127.0.0.1:8025", &a->http);

@@ -487,6 +487,12 @@ config_finish(struct config *cfg, GError **error)
 		g_strfreev(keys);
 	}
 	g_strfreev(groups);
+	return config_check(cfg, error);
+}
+
+int
+config_check(struct config *cfg, GError **error)
+{
 	if (cfg->errors->len == 0)
 		return 0;
 	g_ptr_array_add(cfg->errors, NULL);

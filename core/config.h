@@ -6,7 +6,8 @@
  * Each getter takes a default, validates the value and, when it is wrong,
  * records an error "file: [section] key: reason" and returns the default,
  * so one pass reports every mistake. config_finish() then reports keys and
- * sections that no module read (typos) and fails if anything was recorded.
+ * sections that no module read (typos) and fails if anything was recorded;
+ * config_check() fails on the recorded value errors only.
  * Without a file everything has its default: the daemon runs on loopback
  * with its state under ./var.
  *
@@ -83,6 +84,12 @@ void config_error(struct config *cfg, const char *section, const char *key,
 /* After every module has read its sections: unknown keys and sections
  * become errors; returns -1 with all errors (one per line) in *error. */
 int config_finish(struct config *cfg, GError **error);
+/* For a program that reads only some sections (fbld-ingest): returns -1
+ * with the value errors recorded so far (one per line) in *error, and
+ * does not look for unknown keys or sections, which belong to sections it
+ * never reads (config_finish() in `fbld check-config` and `fbld serve`
+ * reports those). May be called more than once. */
+int config_check(struct config *cfg, GError **error);
 
 #define CONFIG_ERROR (config_error_quark())
 GQuark config_error_quark(void);

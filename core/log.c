@@ -8,6 +8,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "core/config.h"
+
 static enum log_level log_level = LOG_LEVEL_INFO;
 static int log_to_syslog;
 static int log_stamp; /* stderr not read by journald: prefix the time */
@@ -28,6 +30,19 @@ log_level_parse(const char *name, enum log_level *out)
 		}
 	}
 	return -1;
+}
+
+void
+log_config_load(struct config *cfg, char **dest, enum log_level *level)
+{
+	static const char *const dests[] = { "stderr", "syslog", NULL };
+	static const char *const levels[] = { "err",  "warn",  "notice",
+					      "info", "debug", NULL };
+	int d = config_enum(cfg, "log", "dest", 0, dests);
+
+	*dest = g_strdup(dests[d]);
+	*level = (enum log_level)config_enum(cfg, "log", "level",
+					     LOG_LEVEL_INFO, levels);
 }
 
 int

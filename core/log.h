@@ -23,6 +23,12 @@ enum log_level {
 
 #define LOG_LINE_MAX 2048
 
+struct config;
+
+/* Reads [log] dest ("stderr", "syslog") and level ("err" ... "debug", default
+ * info); *dest belongs to the caller. A bad value is recorded in cfg. */
+void log_config_load(struct config *cfg, char **dest, enum log_level *level);
+
 /* dest: "stderr" or "syslog"; returns -1 on an unknown name. */
 int log_init(const char *dest, enum log_level level, const char *ident);
 /* Parses "err", "warn", "notice", "info", "debug"; -1 when unknown. */

@@ -4,7 +4,8 @@
 # "N passed, N failed, N skipped". Exit status 0 only when nothing failed.
 #
 # Integration scripts (tests/integration/*.sh) get FBLD (the binary),
-# BUILD, TOP and TESTS_TMP in the environment, exit 0 to pass, 77 to skip
+# FBLD_INGEST (the lean hand-over binary), BUILD, TOP and TESTS_TMP in the
+# environment, exit 0 to pass, 77 to skip
 # (a peer that cannot run here), anything else to fail. Lines a test prints
 # starting with "report: " are shown even when it passes (measurements).
 set -u
@@ -14,8 +15,9 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 BUILD=$(cd "$BUILD" && pwd)
 FBLD=$BUILD/fbld
+FBLD_INGEST=$BUILD/fbld-ingest
 TESTS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fbld-tests.XXXXXX")
-export BUILD TOP FBLD TESTS_TMP
+export BUILD TOP FBLD FBLD_INGEST TESTS_TMP
 # Sanitizers: fail on the first error, report leaks, keep going otherwise.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

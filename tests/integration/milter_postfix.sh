@@ -3,13 +3,13 @@
 # here; smtp-sink as the remote servers): fbld milter in smtpd_milters and
 # non_smtpd_milters, the policy service of fbld serve in
 # smtpd_recipient_restrictions, and bounces routed through a pipe
-# transport to fbld ingest.
+# transport to fbld-ingest (the lean hand-over binary the docs recommend).
 #
 #   1. a message submitted with a SASL identity (XCLIENT LOGIN) and one
 #      through sendmail(1) arrive at the sink with the token return path
 #      (and ENVID) and the headers; a forged reference header is replaced;
 #   2. the recipient the sink refuses with 550 5.1.1 makes Postfix send a
-#      DSN to the token address; it reaches fbld ingest through the pipe
+#      DSN to the token address; it reaches fbld-ingest through the pipe
 #      and becomes a bounce event of the right account and send (or, in a
 #      build without the DSN classifier, a report attributed to them);
 #   3. a suppressed recipient is dropped; an account with tracking gets its
@@ -56,7 +56,7 @@ listen = 127.0.0.1:$POLICY_PORT
 [sender-domain:cust2.test.invalid]
 account = webshop"
 chmod 644 "$T/fbld.conf"
-# fbld ingest runs as nobody from Postfix's pipe transport.
+# fbld-ingest runs as nobody from Postfix's pipe transport.
 mkdir -p "$T/var/spool/tmp" "$T/var/spool/new" "$T/sink"
 chown -R nobody "$T/var/spool" "$T/sink"
 chmod o+x "$T/var"
@@ -79,7 +79,7 @@ pf_conf "smtpd_milters = inet:127.0.0.1:$MILTER_PORT" \
 	"non_smtpd_milters = inet:127.0.0.1:$MILTER_PORT" \
 	"smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:$POLICY_PORT, default_action=DUNNO }, permit_mynetworks, reject" \
 	"transport_maps = inline:{remote.test.invalid=smtp:[127.0.0.1]:$SINK_OK, reject.test.invalid=smtp:[127.0.0.1]:$SINK_REJECT, bounce.test.invalid=fbldin:}"
-pf_service "fbldin/unix=fbldin unix - n n - - pipe flags=DOR user=nobody argv=$FBLD ingest --config $T/fbld.conf"
+pf_service "fbldin/unix=fbldin unix - n n - - pipe flags=DOR user=nobody argv=$FBLD_INGEST --config $T/fbld.conf"
 ln -sf "$(pf_log)" "$T/postfix.log"
 pf_start || fail "postfix did not start"
 

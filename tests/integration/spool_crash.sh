@@ -1,7 +1,7 @@
 # Crash safety of the spool: a few thousand messages are spooled by
-# `fbld ingest`, `fbld serve` is killed with SIGKILL while it is storing
-# them, then restarted; afterwards every message is stored exactly once
-# and the spool is empty.
+# fbld-ingest (the pipe transport's binary), `fbld serve` is killed with
+# SIGKILL while it is storing them, then restarted; afterwards every
+# message is stored exactly once and the spool is empty.
 . "$TOP/tests/lib/common.sh"
 
 N=${SPOOL_CRASH_N:-2000}
@@ -10,11 +10,11 @@ batch = 40
 poll_interval = 20ms"
 
 # Distinct messages, spooled in parallel the way an MTA would hand them over.
-# (Leak checking at every exit would triple the time; foundation.sh runs
-# `fbld ingest` with it.)
+# (Leak checking at every exit would triple the time; ingest_failures.sh
+# runs both hand-over commands with it.)
 seq 1 "$N" | ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" xargs -P 8 -I{} sh -c \
 	'printf "From: a@example.org\nSubject: m{}\nMessage-ID: <{}@t>\n\nbody {}\n" |
-	 "$FBLD" ingest --config "$1" || echo "ingest {} failed" >&2' _ "$T/fbld.conf" 2>"$T/ingest.err"
+	 "$0" --config "$1" || echo "ingest {} failed" >&2' "$FBLD_INGEST" "$T/fbld.conf" 2>"$T/ingest.err"
 [ -s "$T/ingest.err" ] && fail "ingest: $(head -3 "$T/ingest.err")"
 spooled=$(ls "$T/var/spool/new" | wc -l)
 [ "$spooled" = "$N" ] || fail "spooled $spooled of $N"

@@ -3,6 +3,7 @@
 # and is stopped by the test's EXIT trap, whatever happens.
 set -eu
 : "${FBLD:?run through tests/run.sh or make check}"
+: "${FBLD_INGEST:=$(dirname "$FBLD")/fbld-ingest}"
 : "${TESTS_TMP:=$(mktemp -d)}"
 
 T=$(mktemp -d "$TESTS_TMP/$(basename "$0" .sh).XXXXXX")

@@ -98,6 +98,43 @@ test_all_errors_reported(void **state)
 	config_free(cfg);
 }
 
+/* config_check(): value errors only, for a program that reads only its own
+ * sections (fbld-ingest); unknown keys and sections are not its business. */
+static void
+test_check_value_errors_only(void **state)
+{
+	struct config *cfg = load("[spool]\nmax_message_size = 1M\n"
+				  "[webhook:x]\nurl = y\n[http]\ntypo = 1\n");
+	GError *e = NULL;
+
+	assert_int_equal(config_size(cfg, "spool", "max_message_size", 10, 1,
+				     (int64_t)1 << 30),
+			 1 << 20);
+	assert_int_equal(config_check(cfg, &e), 0);
+	assert_null(e);
+	/* The same file fails the full check... */
+	assert_int_equal(config_finish(cfg, &e), -1);
+	assert_non_null(strstr(e->message, "t.conf: [http]: unknown section"));
+	g_clear_error(&e);
+	config_free(cfg);
+
+	/* ... and a bad value in a key that was read fails both. */
+	cfg = load("[spool]\nmax_message_size = lots\n[nosuch]\nx = 1\n");
+	assert_int_equal(
+		config_size(cfg, "spool", "max_message_size", 10, 1, 100), 10);
+	assert_int_equal(config_check(cfg, &e), -1);
+	assert_non_null(strstr(e->message, "t.conf: [spool] max_message_size: "
+					   "\"lots\""));
+	assert_null(strstr(e->message, "nosuch"));
+	g_clear_error(&e);
+	assert_int_equal(config_finish(cfg, &e), -1);
+	assert_non_null(strstr(e->message, "[spool] max_message_size: "));
+	assert_non_null(
+		strstr(e->message, "t.conf: [nosuch]: unknown section"));
+	g_error_free(e);
+	config_free(cfg);
+}
+
 static void
 test_sections_and_secrets(void **state)
 {
@@ -157,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_defaults_without_file),
 		cmocka_unit_test(test_typed_values),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_check_value_errors_only),
 		cmocka_unit_test(test_sections_and_secrets),
 		cmocka_unit_test(test_unreadable_and_invalid),
 	};
