@@ -7,6 +7,7 @@
 #   make run        build and start `fbld serve` with embedded defaults (./var)
 #   make fuzz       libFuzzer binaries in build/fuzz (clang)
 #   make deps       install the Debian packages (root) or print the apt-get line
+#   make install    the two binaries into $(DESTDIR)$(PREFIX)/bin (/usr/local)
 #   make format-check / make format
 
 .DEFAULT_GOAL := all
@@ -77,7 +78,7 @@ FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:tests/fuzz/%.c=$(B)/fuzz/replay-%)
 FUZZ_BINS := $(FUZZ_TARGETS:tests/fuzz/%.c=build/fuzz/bin/%)
 
 .PHONY: all check run deps deps-test fuzz fuzz-smoke clean format format-check \
-	test-bins bench golden
+	test-bins bench golden install
 
 all: deps $(B)/fbld $(B)/fbld-ingest
 
@@ -174,6 +175,13 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRCS) && echo "format-check: ok"
+
+# Installs the two binaries (release) under $(DESTDIR)$(PREFIX)/bin, where
+# contrib/fbld.service and the MTA examples in docs/ expect them.
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/fbld $(B)/fbld-ingest $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build
