@@ -11,6 +11,25 @@ struct msg_walk {
 	int seen_orig; /* text after the returned message is not the report */
 };
 
+/* 1 when s[0..len) holds a byte >= 0x80; eight bytes at a time. */
+static int
+msg_has_high(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 w;
+
+		memcpy(&w, s + i, 8);
+		if (w & G_GUINT64_CONSTANT(0x8080808080808080))
+			return 1;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* Converts buf to UTF-8 from its declared charset. Text that is already
  * valid UTF-8 with 8-bit bytes under a 7-bit label (ISO-2022-JP, ASCII)
  * was re-encoded on the way and is kept as it is; what iconv refuses is
@@ -20,12 +39,9 @@ msg_append_text(GString *out, const char *buf, size_t len, const char *charset)
 {
 	gsize n = 0;
 	char *conv;
-	int high = 0, esc = 0;
+	int high = msg_has_high(buf, len);
+	int esc = !high && memchr(buf, 0x1b, len) != NULL;
 
-	for (size_t i = 0; i < len && !high; i++) {
-		high = (unsigned char)buf[i] >= 0x80;
-		esc |= buf[i] == 0x1b;
-	}
 	/* Plain ASCII reads the same in every charset mail uses but the
 	 * escape-based and 16-bit ones: no iconv for it. */
 	if (!high && !esc && charset && !g_str_has_prefix(charset, "utf-16") &&
@@ -230,24 +246,27 @@ msg_walk_object(struct msg_walk *w, GMimeObject *obj, int depth)
 static void
 msg_set_text(struct dsn_msg *m, GString *text)
 {
+	char *str = text->str, *stop = str + text->len, *q;
 	size_t n = 0;
 
-	for (size_t i = 0; i < text->len; i++) {
-		if (text->str[i] == '\r' || text->str[i] == '\0')
-			text->str[i] = text->str[i] == '\r' ? '\n' : ' ';
-	}
-	if (g_utf8_validate(text->str, text->len, NULL))
+	for (q = str; (q = memchr(q, '\r', (size_t)(stop - q))); q++)
+		*q = '\n';
+	for (q = str; (q = memchr(q, '\0', (size_t)(stop - q))); q++)
+		*q = ' ';
+	/* ASCII is valid UTF-8: only text with 8-bit bytes is checked. */
+	if (!msg_has_high(str, text->len) ||
+	    g_utf8_validate(str, (gssize)text->len, NULL))
 		m->text = g_string_free(text, FALSE);
 	else {
-		m->text = g_utf8_make_valid(text->str, text->len);
+		m->text = g_utf8_make_valid(str, (gssize)text->len);
 		g_string_free(text, TRUE);
 	}
 	m->text_len = strlen(m->text);
 	m->lower = dsn_lower(m->text, m->text_len);
 	dsn_tri_fill(&m->tri, m->lower, m->text_len);
-	for (size_t i = 0; i < m->text_len; i++)
-		if (m->text[i] == '\n')
-			n++;
+	stop = m->text + m->text_len;
+	for (q = m->text; (q = memchr(q, '\n', (size_t)(stop - q))); q++)
+		n++;
 	n = MIN(n + 1, DSN_LINES_MAX);
 	m->lines = g_new0(struct dsn_line, n);
 	for (const char *p = m->text, *end = m->text + m->text_len;

@@ -11,12 +11,34 @@ dsn_find(const char *hay, size_t len, const char *needle)
 
 #define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
 
+/* Eight bytes at a time: the bytes 'A'..'Z' get 0x20 added, every other
+ * byte (8-bit ones included) is kept. */
+static guint64
+lower8(guint64 w)
+{
+	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+	guint64 low7 = w & (0x7f * ones);
+	guint64 ge_a = low7 + (0x80 - 'A') * ones;
+	guint64 gt_z = low7 + (0x80 - 'Z' - 1) * ones;
+	guint64 upper = (ge_a ^ gt_z) & ~w & (0x80 * ones);
+
+	return w | (upper >> 2);
+}
+
 char *
 dsn_lower(const char *s, size_t len)
 {
 	char *out = g_malloc(len + 1);
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
+	for (; i + 8 <= len; i += 8) {
+		guint64 w;
+
+		memcpy(&w, s + i, 8);
+		w = lower8(w);
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < len; i++)
 		out[i] = (char)LOWER(s[i]);
 	out[len] = '\0';
 	return out;
@@ -65,29 +87,55 @@ tri_has(const struct dsn_tri *t, const char *s)
 	return (t->bits[h / 64] >> (h % 64)) & 1;
 }
 
+/* tri_hash rolled along the text: shifting out the oldest byte drops
+ * exactly its bits, so each step costs a shift and an exclusive or. */
 void
 dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len)
 {
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i + 3 <= len; i++) {
-		unsigned h = tri_hash((const unsigned char *)lc + i);
+	const unsigned char *u = (const unsigned char *)lc;
+	unsigned h;
 
+	memset(t, 0, sizeof(*t));
+	if (len < 3)
+		return;
+	h = ((unsigned)u[0] << 5) ^ u[1];
+	for (size_t i = 2; i < len; i++) {
+		h = ((h << 5) ^ u[i]) & (DSN_TRI_BITS - 1);
 		t->bits[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
 	}
 }
 
+/* Every piece of the needle (split by \x1f) must have its trigrams in the
+ * text: those at every third offset and the last one are tested, so that a
+ * needle sharing a few common words with the text is still ruled out
+ * without a search. */
 int
 dsn_tri_may(const struct dsn_tri *t, const char *needle)
 {
-	size_t n;
+	const char *p = needle;
 
-	if (!t || !needle[0] || !needle[1] || !needle[2] ||
-	    needle[1] == '\x1f' || needle[2] == '\x1f')
+	if (!t)
 		return 1;
-	if (!tri_has(t, needle))
+	/* The first trigram rules most needles out: test it before walking
+	 * the needle. */
+	if (p[0] && p[1] && p[2] && p[1] != '\x1f' && p[2] != '\x1f' &&
+	    !tri_has(t, p))
 		return 0;
-	n = strcspn(needle, "\x1f");
-	return tri_has(t, needle + n - 3);
+	while (*p) {
+		size_t n = 0;
+
+		while (p[n] && p[n] != '\x1f') {
+			if (n % 3 == 2 && !tri_has(t, p + n - 2))
+				return 0;
+			n++;
+		}
+		if (n >= 3 && !tri_has(t, p + n - 3))
+			return 0;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 1;
 }
 
 int
@@ -382,8 +430,10 @@ command_word(const char *s, size_t len, const char *word)
 /*
  * The SMTP command a reply answered: first the words MTAs put around it
  * ("in reply to RCPT TO command", "after end of data", "did not like our
- * final DATA"), else a command named in capitals, the one furthest into
- * the transaction winning (a transcript names several).
+ * final DATA"), the one nearest the front winning, else a command named in
+ * capitals, the one furthest into the transaction winning (a transcript
+ * names several). The phrases are searched by the words they begin with:
+ * one search per group, not one per phrase.
  */
 const char *
 dsn_command_find(const char *s, size_t len)
@@ -413,6 +463,17 @@ dsn_command_find(const char *s, size_t len)
 		{ "[rcpt_to]", "RCPT" },
 		{ "[mail_from]", "MAIL" },
 	};
+	/* The phrases tab[first..last) all begin with lead; none is the
+	 * prefix of another, so at most one matches at one place. */
+	static const struct {
+		const char *lead;
+		size_t first, last;
+	} groups[] = {
+		{ "in reply to ", 0, 6 },  { "after ", 6, 12 },
+		{ "our ", 12, 16 },	   { "for text command", 16, 17 },
+		{ "smtp:rcpt", 17, 18 },   { "[rcpt_to]", 18, 19 },
+		{ "[mail_from]", 19, 20 },
+	};
 	static const struct {
 		const char *word;
 		const char *cmd;
@@ -428,18 +489,23 @@ dsn_command_find(const char *s, size_t len)
 	if (!s)
 		return NULL;
 	lc = dsn_lower(s, len);
-	/* Every phrase holds one of these words: one search each rules
-	 * most of the table out. */
+	/* A phrase counts only when the text holds one of these too. */
 	if (dsn_find(lc, len, "rcpt") || dsn_find(lc, len, "mail") ||
 	    dsn_find(lc, len, "data") || dsn_find(lc, len, "helo") ||
 	    dsn_find(lc, len, "initial"))
-		for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
-			const char *p = dsn_find(lc, len, tab[i].words);
+		for (size_t g = 0; g < G_N_ELEMENTS(groups); g++) {
+			const char *lead = groups[g].lead, *end = lc + len;
+			size_t ln = strlen(lead);
 
-			if (p && (!best || p < best)) {
-				best = p;
-				cmd = tab[i].cmd;
-			}
+			for (const char *p = memmem(lc, len, lead, ln);
+			     p && (!best || p < best);
+			     p = memmem(p + 1, (size_t)(end - p - 1), lead, ln))
+				for (size_t k = groups[g].first;
+				     k < groups[g].last && best != p; k++)
+					if (g_str_has_prefix(p, tab[k].words)) {
+						best = p;
+						cmd = tab[k].cmd;
+					}
 		}
 	g_free(lc);
 	for (size_t i = 0; !cmd && i < G_N_ELEMENTS(words); i++)
