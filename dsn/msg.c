@@ -1,4 +1,5 @@
 /* dsn/msg: the view of one bounce; see dsn_int.h. */
+#include <stddef.h>
 #include <string.h>
 
 #include "dsn/dsn_int.h"
@@ -309,11 +310,13 @@ msg_set_from(struct dsn_msg *m)
 struct dsn_msg *
 dsn_msg_new(GMimeMessage *msg)
 {
-	struct dsn_msg *m = g_new0(struct dsn_msg, 1);
+	/* The trigram bitmap (the last 4 KiB) is cleared by its fill. */
+	struct dsn_msg *m = g_new(struct dsn_msg, 1);
 	struct msg_walk w = { m, g_string_new(NULL), g_string_new(NULL), 0 };
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
 	const char *subj = g_mime_message_get_subject(msg);
 
+	memset(m, 0, offsetof(struct dsn_msg, tri));
 	m->msg = msg;
 	m->subject = g_strdup(subj ? subj : "");
 	msg_set_from(m);

@@ -44,24 +44,40 @@ dsn_lower(const char *s, size_t len)
 	return out;
 }
 
+/* The first byte of the needle is looked for with memchr in both cases,
+ * the rest compared where it is found. */
 const char *
 dsn_casefind(const char *hay, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
-	char first;
+	const char *p = hay, *last;
+	char lo, up;
 
 	if (n == 0)
 		return hay;
-	first = needle[0];
-	for (size_t i = 0; i + n <= len; i++) {
-		size_t k = 1;
+	if (n > len)
+		return NULL;
+	lo = needle[0];
+	/* A capital never matches: the text is compared in lower case. */
+	if (LOWER(lo) != lo)
+		return NULL;
+	up = g_ascii_toupper(lo);
+	last = hay + len - n;
+	while (p <= last) {
+		size_t room = (size_t)(last - p) + 1, k = 1;
+		const char *a = memchr(p, lo, room);
+		const char *b =
+			up != lo ? memchr(p, up, a ? (size_t)(a - p) : room)
+				 : NULL;
 
-		if (LOWER(hay[i]) != first)
-			continue;
-		while (k < n && LOWER(hay[i + k]) == needle[k])
+		p = b ? b : a;
+		if (!p)
+			return NULL;
+		while (k < n && LOWER(p[k]) == needle[k])
 			k++;
 		if (k == n)
-			return hay + i;
+			return p;
+		p++;
 	}
 	return NULL;
 }
@@ -282,6 +298,13 @@ code_is_zero(const char *c)
 	return strcmp(c + 1, ".0.0") == 0 || strcmp(c, "4.4.7") == 0;
 }
 
+/* The class digit of a reply or an RFC 3463 code. */
+static int
+code_class(char c)
+{
+	return c == '2' || c == '4' || c == '5';
+}
+
 /* A code class.subject.detail at s[i] (class 2, 4 or 5, subject one digit,
  * detail one to three): its length, or 0. */
 static size_t
@@ -290,7 +313,7 @@ code_at(const char *s, size_t len, size_t i)
 	size_t j = i + 4, k;
 	unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
 
-	if (i + 5 > len || !strchr("245", s[i]) || s[i + 1] != '.' ||
+	if (i + 5 > len || !code_class(s[i]) || s[i + 1] != '.' ||
 	    s[i + 2] < '0' || s[i + 2] > '7' || s[i + 3] != '.')
 		return 0;
 	if (g_ascii_isalnum(prev) || prev == '.' || prev == '-' ||
@@ -350,7 +373,7 @@ dsn_reply_find(const char *s, size_t len, char *out)
 		unsigned char next =
 			i + 3 < len ? (unsigned char)s[i + 3] : ' ';
 
-		if (!strchr("245", s[i]) || !g_ascii_isdigit(s[i + 1]) ||
+		if (!code_class(s[i]) || !g_ascii_isdigit(s[i + 1]) ||
 		    !g_ascii_isdigit(s[i + 2]) || s[i + 1] > '5')
 			continue;
 		if (g_ascii_isalnum(prev) || prev == '.' || prev == ':' ||
