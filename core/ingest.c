@@ -101,7 +101,8 @@ ingest_parse(const char *raw, size_t len)
 }
 
 /* The delivery headers of the message itself: where a bounce sent to the
- * token address says which address it was delivered to. */
+ * token address says which address it was delivered to. Hints go in the
+ * order of names[]; the header list is walked once. */
 static void
 ingest_envelope_hints(GMimeMessage *msg, struct report *r)
 {
@@ -109,18 +110,27 @@ ingest_envelope_hints(GMimeMessage *msg, struct report *r)
 					     "Envelope-To", "X-Envelope-To",
 					     "To" };
 	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	int n = g_mime_header_list_get_count(hl);
+	int n = MIN(g_mime_header_list_get_count(hl), 64);
+	GMimeHeader *found[G_N_ELEMENTS(names)][64];
+	int nfound[G_N_ELEMENTS(names)] = { 0 };
 
-	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
-		for (int i = 0; i < n && i < 64; i++) {
-			GMimeHeader *h =
-				g_mime_header_list_get_header_at(hl, i);
-			const char *v;
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
 
-			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
-					       names[k]) != 0)
+		for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+			/* The first letters, case folded, rule most out. */
+			if ((name[0] | 0x20) != (names[k][0] | 0x20) ||
+			    g_ascii_strcasecmp(name, names[k]) != 0)
 				continue;
-			v = g_mime_header_get_value(h);
+			found[k][nfound[k]++] = h;
+			break;
+		}
+	}
+	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+		for (int i = 0; i < nfound[k]; i++) {
+			const char *v = g_mime_header_get_value(found[k][i]);
+
 			if (v)
 				report_add_hint(r, v);
 		}

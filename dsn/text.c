@@ -88,14 +88,14 @@ dsn_casefind(const char *hay, size_t len, const char *needle)
  * is absent cannot occur. Most phrases and markers are ruled out by two
  * bit tests.
  */
-static unsigned
+static inline unsigned
 tri_hash(const unsigned char *s)
 {
 	return (((unsigned)s[0] << 10) ^ ((unsigned)s[1] << 5) ^ s[2]) &
 	       (DSN_TRI_BITS - 1);
 }
 
-static int
+static inline int
 tri_has(const struct dsn_tri *t, const char *s)
 {
 	unsigned h = tri_hash((const unsigned char *)s);
@@ -121,37 +121,37 @@ dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len)
 	}
 }
 
+/* A byte that may stand in a trigram of a needle: not its end, not the
+ * separator of its pieces. */
+#define TRI_CH(c) ((c) != '\0' && (c) != '\x1f')
+
 /* Every piece of the needle (split by \x1f) must have its trigrams in the
- * text: those at every third offset and the last one are tested, so that a
- * needle sharing a few common words with the text is still ruled out
- * without a search. */
+ * text: those at every third offset and the last one are tested, the first
+ * one first, so that a needle sharing a few common words with the text is
+ * still ruled out without a search. */
 int
 dsn_tri_may(const struct dsn_tri *t, const char *needle)
 {
-	const char *p = needle;
+	const unsigned char *p = (const unsigned char *)needle;
 
 	if (!t)
 		return 1;
-	/* The first trigram rules most needles out: test it before walking
-	 * the needle. */
-	if (p[0] && p[1] && p[2] && p[1] != '\x1f' && p[2] != '\x1f' &&
-	    !tri_has(t, p))
-		return 0;
-	while (*p) {
+	for (;;) {
 		size_t n = 0;
 
-		while (p[n] && p[n] != '\x1f') {
-			if (n % 3 == 2 && !tri_has(t, p + n - 2))
+		while (TRI_CH(p[n]) && TRI_CH(p[n + 1]) && TRI_CH(p[n + 2])) {
+			if (!tri_has(t, (const char *)p + n))
 				return 0;
-			n++;
+			n += 3;
 		}
-		if (n >= 3 && !tri_has(t, p + n - 3))
+		while (TRI_CH(p[n]))
+			n++;
+		if (n >= 3 && !tri_has(t, (const char *)p + n - 3))
 			return 0;
-		p += n;
-		if (*p)
-			p++;
+		if (!p[n])
+			return 1;
+		p += n + 1;
 	}
-	return 1;
 }
 
 int
