@@ -125,7 +125,8 @@ report_strdup(const char *s)
 {
 	if (!s)
 		return NULL;
-	return g_strndup(s, REPORT_FIELD_MAX);
+	/* g_strndup pads to n with zeros: give it the length. */
+	return g_strndup(s, strnlen(s, REPORT_FIELD_MAX));
 }
 
 void

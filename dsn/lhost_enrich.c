@@ -216,11 +216,14 @@ leadin_skip(const struct dsn_line *l)
 						"--",
 						NULL };
 
-	if (l->len == 0 || dsn_find(l->lc, l->len, "--- the follow") ||
-	    dsn_find(l->lc, l->len, "--- transcript"))
+	if (l->len == 0)
+		return 1;
+	if (memchr(l->lc, '-', l->len) &&
+	    (dsn_find(l->lc, l->len, "--- the follow") ||
+	     dsn_find(l->lc, l->len, "--- transcript")))
 		return 1;
 	for (const char *const *p = prefixes; *p; p++)
-		if (dsn_starts(l->lc, l->len, *p))
+		if (l->lc[0] == (*p)[0] && dsn_starts(l->lc, l->len, *p))
 			return 1;
 	return 0;
 }

@@ -67,26 +67,59 @@ msg_append_text(GString *out, const char *buf, size_t len, const char *charset)
 	g_free(conv);
 }
 
-/* Appends up to cap - out->len decoded bytes of a leaf part, converted to
- * UTF-8 from its declared charset. Only this much is ever decoded: a 15 MB
- * attachment costs nothing. */
-static void
-msg_part_read(GMimePart *part, GString *out, size_t cap)
+/* The bytes of a content stream that lives in memory (what ingest's parse
+ * gives: substreams of one GMimeStreamMem), or NULL. */
+static const char *
+msg_part_bytes(GMimeStream *src, size_t *len)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *src, *sub, *fs;
-	GMimeContentEncoding enc;
-	GString *raw;
+	GByteArray *a;
+	gint64 start = src->bound_start, end = src->bound_end;
+
+	if (!GMIME_IS_STREAM_MEM(src))
+		return NULL;
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src));
+	if (!a)
+		return NULL;
+	if (end < 0 || end > (gint64)a->len)
+		end = a->len;
+	if (start < 0 || start > end)
+		return NULL;
+	*len = (size_t)(end - start);
+	return (const char *)a->data + start;
+}
+
+/* Decodes in[0..inlen) into raw until it holds want bytes: the input is
+ * fed in pieces, so that no more than needed is decoded. */
+static void
+msg_decode(GMimeContentEncoding enc, const char *in, size_t inlen, GString *raw,
+	   size_t want)
+{
+	GMimeEncoding st;
+
+	g_mime_encoding_init_decode(&st, enc);
+	for (size_t off = 0; off < inlen && raw->len < want;) {
+		size_t n = MIN(inlen - off, 8192), old = raw->len;
+
+		g_string_set_size(raw, old + g_mime_encoding_outlen(&st, n));
+		g_string_set_size(raw,
+				  old + g_mime_encoding_step(&st, in + off, n,
+							     raw->str + old));
+		off += n;
+	}
+	if (raw->len > want)
+		g_string_truncate(raw, want);
+}
+
+/* The same through GMime's streams, for content that is not in memory. */
+static void
+msg_stream_read(GMimeStream *src, GMimeContentEncoding enc, GString *raw,
+		size_t want)
+{
+	GMimeStream *sub, *fs;
 	char buf[8192];
 	ssize_t n;
 
-	if (!w || out->len >= cap)
-		return;
-	src = g_mime_data_wrapper_get_stream(w);
-	if (!src)
-		return;
 	sub = g_mime_stream_substream(src, src->bound_start, src->bound_end);
-	enc = g_mime_data_wrapper_get_encoding(w);
 	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
 	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
@@ -99,20 +132,52 @@ msg_part_read(GMimePart *part, GString *out, size_t cap)
 		/* 7bit, 8bit, binary: read as it is. */
 		fs = g_object_ref(sub);
 	}
-	raw = g_string_new(NULL);
-	while (raw->len < cap - out->len &&
-	       (n = g_mime_stream_read(
-			fs, buf, MIN(sizeof(buf), cap - out->len - raw->len))) >
-		       0)
+	while (raw->len < want &&
+	       (n = g_mime_stream_read(fs, buf,
+				       MIN(sizeof(buf), want - raw->len))) > 0)
 		g_string_append_len(raw, buf, n);
-	msg_append_text(out, raw->str, raw->len,
-			g_mime_object_get_content_type_parameter(
-				GMIME_OBJECT(part), "charset"));
-	g_string_free(raw, TRUE);
-	if (out->len > cap)
-		g_string_truncate(out, cap);
 	g_object_unref(fs);
 	g_object_unref(sub);
+}
+
+/* Appends up to cap - out->len decoded bytes of a leaf part, converted to
+ * UTF-8 from its declared charset. Only this much is ever decoded: a 15 MB
+ * attachment costs nothing. Content in memory is read in place. */
+static void
+msg_part_read(GMimePart *part, GString *out, size_t cap)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	const char *charset = g_mime_object_get_content_type_parameter(
+		GMIME_OBJECT(part), "charset");
+	GMimeContentEncoding enc;
+	GMimeStream *src;
+	const char *bytes;
+	size_t len = 0, want;
+	GString *raw;
+
+	if (!w || out->len >= cap)
+		return;
+	src = g_mime_data_wrapper_get_stream(w);
+	if (!src)
+		return;
+	want = cap - out->len;
+	enc = g_mime_data_wrapper_get_encoding(w);
+	bytes = msg_part_bytes(src, &len);
+	if (bytes && enc != GMIME_CONTENT_ENCODING_BASE64 &&
+	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    enc != GMIME_CONTENT_ENCODING_UUENCODE) {
+		msg_append_text(out, bytes, MIN(len, want), charset);
+	} else {
+		raw = g_string_new(NULL);
+		if (bytes)
+			msg_decode(enc, bytes, len, raw, want);
+		else
+			msg_stream_read(src, enc, raw, want);
+		msg_append_text(out, raw->str, raw->len, charset);
+		g_string_free(raw, TRUE);
+	}
+	if (out->len > cap)
+		g_string_truncate(out, cap);
 }
 
 /* The text of an HTML part: tags dropped (a line break after the block

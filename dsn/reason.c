@@ -1328,6 +1328,13 @@ probe_second(const struct probe *p)
 	return NULL;
 }
 
+/* The trigrams first: most diagnostics name no delivery agent. */
+static int
+lda_has(const struct probe *p, const char *name)
+{
+	return dsn_tri_may(&p->tri, name) && strstr(p->lc, name);
+}
+
 /* Local delivery agents say what went wrong in their own words. */
 static const char *
 reason_lda(const struct probe *p)
@@ -1371,9 +1378,9 @@ reason_lda(const struct probe *p)
 
 	if (!*p->lc || (*p->cmd && strcmp(p->cmd, "DATA") != 0))
 		return NULL;
-	if (!strstr(p->lc, "automatically rejected:") &&
-	    !strstr(p->lc, "mail.local: ") && !strstr(p->lc, "procmail") &&
-	    !strstr(p->lc, "maildrop: ") && !strstr(p->lc, "vdeliver"))
+	if (!lda_has(p, "automatically rejected:") &&
+	    !lda_has(p, "mail.local: ") && !lda_has(p, "procmail") &&
+	    !lda_has(p, "maildrop: ") && !lda_has(p, "vdeliver"))
 		return NULL;
 	for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
 		if (!strstr(p->lc, tab[i].agent))
