@@ -67,20 +67,24 @@ ingest_set_token_resolver(struct ingest *in, ingest_token_fn fn, void *ud)
 char *
 ingest_normalise(const char *raw, size_t len, size_t *outlen)
 {
+	const char *p = raw, *end = raw + len, *cr = memchr(raw, '\r', len);
 	char *out, *o;
 
-	if (!memchr(raw, '\r', len))
+	if (!cr)
 		return NULL;
 	out = o = g_malloc(len + 1);
-	for (size_t i = 0; i < len; i++) {
-		if (raw[i] == '\r') {
-			*o++ = '\n';
-			if (i + 1 < len && raw[i + 1] == '\n')
-				i++;
-		} else {
-			*o++ = raw[i];
-		}
+	/* A run up to each CR is copied whole. */
+	while (cr) {
+		memcpy(o, p, (size_t)(cr - p));
+		o += cr - p;
+		*o++ = '\n';
+		p = cr + 1;
+		if (p < end && *p == '\n')
+			p++;
+		cr = memchr(p, '\r', (size_t)(end - p));
 	}
+	memcpy(o, p, (size_t)(end - p));
+	o += end - p;
 	*o = '\0';
 	*outlen = (size_t)(o - out);
 	return out;
