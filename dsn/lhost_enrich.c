@@ -238,17 +238,15 @@ static void
 enrich_leadin(const struct dsn_msg *m, struct dsn_result *res, size_t last)
 {
 	struct dsn_rcpt *rc = res->rcpts->pdata[0];
-	char *text = NULL;
 
 	if (res->rcpts->len != 1)
 		return;
+	/* Straight into the context: appends collapse blanks and stop at
+	 * REPORT_FIELD_MAX, so this is what appending their join gave. */
 	for (size_t i = 0; i < last; i++)
 		if (!leadin_skip(&m->lines[i]))
-			dsn_append(&text, m->lines[i].s, m->lines[i].len);
-	if (!text)
-		return;
-	dsn_append(&rc->context, text, strlen(text));
-	g_free(text);
+			dsn_append(&rc->context, m->lines[i].s,
+				   m->lines[i].len);
 }
 
 /* MTAs whose readable part is read by a recogniser of its own. */
