@@ -37,9 +37,9 @@ else
 CC := gcc
 OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # jemalloc replaces malloc in the release build only: GMime and GLib
-# allocate per header and per part, and glibc's allocator spends a fifth
-# of `fbld parse` on that churn (docs/dsn.md). Sanitizer builds keep their
-# own allocator.
+# allocate per header and per part, and glibc's malloc and free were a
+# quarter of the instructions of `fbld parse` (docs/bounces.md, Speed).
+# Sanitizer and fuzz builds keep their own allocator.
 LDOPT := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
 endif
 
