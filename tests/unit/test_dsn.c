@@ -424,7 +424,7 @@ test_part_paths(void **state)
 			"QWN0aW9uOiBmYWlsZWQKU3RhdHVzOiA1LjEuMQo=\n"
 			"--b\nContent-Type: text/plain\n"
 			"Content-Transfer-Encoding: base64\n\n");
-	for (size_t i = 0; b64[i]; i += 76)
+	for (size_t i = 0, n = strlen(b64); i < n; i += 76)
 		g_string_append_printf(raw, "%.76s\n", b64 + i);
 	g_string_append(raw, "--b--\n");
 	for (int k = 0; k < 2; k++) {
