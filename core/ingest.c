@@ -67,20 +67,24 @@ ingest_set_token_resolver(struct ingest *in, ingest_token_fn fn, void *ud)
 char *
 ingest_normalise(const char *raw, size_t len, size_t *outlen)
 {
+	const char *p = raw, *end = raw + len, *cr = memchr(raw, '\r', len);
 	char *out, *o;
 
-	if (!memchr(raw, '\r', len))
+	if (!cr)
 		return NULL;
 	out = o = g_malloc(len + 1);
-	for (size_t i = 0; i < len; i++) {
-		if (raw[i] == '\r') {
-			*o++ = '\n';
-			if (i + 1 < len && raw[i + 1] == '\n')
-				i++;
-		} else {
-			*o++ = raw[i];
-		}
+	/* A run up to each CR is copied whole. */
+	while (cr) {
+		memcpy(o, p, (size_t)(cr - p));
+		o += cr - p;
+		*o++ = '\n';
+		p = cr + 1;
+		if (p < end && *p == '\n')
+			p++;
+		cr = memchr(p, '\r', (size_t)(end - p));
 	}
+	memcpy(o, p, (size_t)(end - p));
+	o += end - p;
 	*o = '\0';
 	*outlen = (size_t)(o - out);
 	return out;
@@ -101,7 +105,8 @@ ingest_parse(const char *raw, size_t len)
 }
 
 /* The delivery headers of the message itself: where a bounce sent to the
- * token address says which address it was delivered to. */
+ * token address says which address it was delivered to. Hints go in the
+ * order of names[]; the header list is walked once. */
 static void
 ingest_envelope_hints(GMimeMessage *msg, struct report *r)
 {
@@ -109,18 +114,27 @@ ingest_envelope_hints(GMimeMessage *msg, struct report *r)
 					     "Envelope-To", "X-Envelope-To",
 					     "To" };
 	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	int n = g_mime_header_list_get_count(hl);
+	int n = MIN(g_mime_header_list_get_count(hl), 64);
+	GMimeHeader *found[G_N_ELEMENTS(names)][64];
+	int nfound[G_N_ELEMENTS(names)] = { 0 };
 
-	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
-		for (int i = 0; i < n && i < 64; i++) {
-			GMimeHeader *h =
-				g_mime_header_list_get_header_at(hl, i);
-			const char *v;
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
 
-			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
-					       names[k]) != 0)
+		for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+			/* The first letters, case folded, rule most out. */
+			if ((name[0] | 0x20) != (names[k][0] | 0x20) ||
+			    g_ascii_strcasecmp(name, names[k]) != 0)
 				continue;
-			v = g_mime_header_get_value(h);
+			found[k][nfound[k]++] = h;
+			break;
+		}
+	}
+	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+		for (int i = 0; i < nfound[k]; i++) {
+			const char *v = g_mime_header_get_value(found[k][i]);
+
 			if (v)
 				report_add_hint(r, v);
 		}

@@ -22,7 +22,7 @@
  * adds the delivery headers and resolves them.
  *
  * Limits on untrusted input: at most DSN_TEXT_MAX bytes of decoded text per
- * message are read (parts are decoded through a bounded stream, attachments
+ * message are read (text parts are decoded only up to that bound, attachments
  * that are not text are never decoded), DSN_LINES_MAX lines are scanned,
  * MIME nesting is followed DSN_DEPTH_MAX levels deep, and recipients are
  * capped by REPORT_RCPT_MAX. Work is linear in the text read.

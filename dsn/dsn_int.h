@@ -55,7 +55,7 @@ struct dsn_msg {
 	int report;	       /* Content-Type multipart/report */
 	int feedback;	       /* an ARF report: not ours */
 	int parts;	       /* leaf parts seen */
-	struct dsn_tri tri;    /* trigrams of lower */
+	struct dsn_tri tri;    /* trigrams of lower; stays last (dsn_msg_new) */
 };
 
 /* One recipient while a bounce is read. */

@@ -216,11 +216,14 @@ leadin_skip(const struct dsn_line *l)
 						"--",
 						NULL };
 
-	if (l->len == 0 || dsn_find(l->lc, l->len, "--- the follow") ||
-	    dsn_find(l->lc, l->len, "--- transcript"))
+	if (l->len == 0)
+		return 1;
+	if (memchr(l->lc, '-', l->len) &&
+	    (dsn_find(l->lc, l->len, "--- the follow") ||
+	     dsn_find(l->lc, l->len, "--- transcript")))
 		return 1;
 	for (const char *const *p = prefixes; *p; p++)
-		if (dsn_starts(l->lc, l->len, *p))
+		if (l->lc[0] == (*p)[0] && dsn_starts(l->lc, l->len, *p))
 			return 1;
 	return 0;
 }
@@ -235,17 +238,15 @@ static void
 enrich_leadin(const struct dsn_msg *m, struct dsn_result *res, size_t last)
 {
 	struct dsn_rcpt *rc = res->rcpts->pdata[0];
-	char *text = NULL;
 
 	if (res->rcpts->len != 1)
 		return;
+	/* Straight into the context: appends collapse blanks and stop at
+	 * REPORT_FIELD_MAX, so this is what appending their join gave. */
 	for (size_t i = 0; i < last; i++)
 		if (!leadin_skip(&m->lines[i]))
-			dsn_append(&text, m->lines[i].s, m->lines[i].len);
-	if (!text)
-		return;
-	dsn_append(&rc->context, text, strlen(text));
-	g_free(text);
+			dsn_append(&rc->context, m->lines[i].s,
+				   m->lines[i].len);
 }
 
 /* MTAs whose readable part is read by a recogniser of its own. */

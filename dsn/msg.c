@@ -1,4 +1,5 @@
 /* dsn/msg: the view of one bounce; see dsn_int.h. */
+#include <stddef.h>
 #include <string.h>
 
 #include "dsn/dsn_int.h"
@@ -11,6 +12,25 @@ struct msg_walk {
 	int seen_orig; /* text after the returned message is not the report */
 };
 
+/* 1 when s[0..len) holds a byte >= 0x80; eight bytes at a time. */
+static int
+msg_has_high(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 w;
+
+		memcpy(&w, s + i, 8);
+		if (w & G_GUINT64_CONSTANT(0x8080808080808080))
+			return 1;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* Converts buf to UTF-8 from its declared charset. Text that is already
  * valid UTF-8 with 8-bit bytes under a 7-bit label (ISO-2022-JP, ASCII)
  * was re-encoded on the way and is kept as it is; what iconv refuses is
@@ -20,12 +40,9 @@ msg_append_text(GString *out, const char *buf, size_t len, const char *charset)
 {
 	gsize n = 0;
 	char *conv;
-	int high = 0, esc = 0;
+	int high = msg_has_high(buf, len);
+	int esc = !high && memchr(buf, 0x1b, len) != NULL;
 
-	for (size_t i = 0; i < len && !high; i++) {
-		high = (unsigned char)buf[i] >= 0x80;
-		esc |= buf[i] == 0x1b;
-	}
 	/* Plain ASCII reads the same in every charset mail uses but the
 	 * escape-based and 16-bit ones: no iconv for it. */
 	if (!high && !esc && charset && !g_str_has_prefix(charset, "utf-16") &&
@@ -50,26 +67,59 @@ msg_append_text(GString *out, const char *buf, size_t len, const char *charset)
 	g_free(conv);
 }
 
-/* Appends up to cap - out->len decoded bytes of a leaf part, converted to
- * UTF-8 from its declared charset. Only this much is ever decoded: a 15 MB
- * attachment costs nothing. */
-static void
-msg_part_read(GMimePart *part, GString *out, size_t cap)
+/* The bytes of a content stream that lives in memory (what ingest's parse
+ * gives: substreams of one GMimeStreamMem), or NULL. */
+static const char *
+msg_part_bytes(GMimeStream *src, size_t *len)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *src, *sub, *fs;
-	GMimeContentEncoding enc;
-	GString *raw;
+	GByteArray *a;
+	gint64 start = src->bound_start, end = src->bound_end;
+
+	if (!GMIME_IS_STREAM_MEM(src))
+		return NULL;
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src));
+	if (!a)
+		return NULL;
+	if (end < 0 || end > (gint64)a->len)
+		end = a->len;
+	if (start < 0 || start > end)
+		return NULL;
+	*len = (size_t)(end - start);
+	return (const char *)a->data + start;
+}
+
+/* Decodes in[0..inlen) into raw until it holds want bytes: the input is
+ * fed in pieces, so that no more than needed is decoded. */
+static void
+msg_decode(GMimeContentEncoding enc, const char *in, size_t inlen, GString *raw,
+	   size_t want)
+{
+	GMimeEncoding st;
+
+	g_mime_encoding_init_decode(&st, enc);
+	for (size_t off = 0; off < inlen && raw->len < want;) {
+		size_t n = MIN(inlen - off, 8192), old = raw->len;
+
+		g_string_set_size(raw, old + g_mime_encoding_outlen(&st, n));
+		g_string_set_size(raw,
+				  old + g_mime_encoding_step(&st, in + off, n,
+							     raw->str + old));
+		off += n;
+	}
+	if (raw->len > want)
+		g_string_truncate(raw, want);
+}
+
+/* The same through GMime's streams, for content that is not in memory. */
+static void
+msg_stream_read(GMimeStream *src, GMimeContentEncoding enc, GString *raw,
+		size_t want)
+{
+	GMimeStream *sub, *fs;
 	char buf[8192];
 	ssize_t n;
 
-	if (!w || out->len >= cap)
-		return;
-	src = g_mime_data_wrapper_get_stream(w);
-	if (!src)
-		return;
 	sub = g_mime_stream_substream(src, src->bound_start, src->bound_end);
-	enc = g_mime_data_wrapper_get_encoding(w);
 	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
 	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
@@ -82,20 +132,52 @@ msg_part_read(GMimePart *part, GString *out, size_t cap)
 		/* 7bit, 8bit, binary: read as it is. */
 		fs = g_object_ref(sub);
 	}
-	raw = g_string_new(NULL);
-	while (raw->len < cap - out->len &&
-	       (n = g_mime_stream_read(
-			fs, buf, MIN(sizeof(buf), cap - out->len - raw->len))) >
-		       0)
+	while (raw->len < want &&
+	       (n = g_mime_stream_read(fs, buf,
+				       MIN(sizeof(buf), want - raw->len))) > 0)
 		g_string_append_len(raw, buf, n);
-	msg_append_text(out, raw->str, raw->len,
-			g_mime_object_get_content_type_parameter(
-				GMIME_OBJECT(part), "charset"));
-	g_string_free(raw, TRUE);
-	if (out->len > cap)
-		g_string_truncate(out, cap);
 	g_object_unref(fs);
 	g_object_unref(sub);
+}
+
+/* Appends up to cap - out->len decoded bytes of a leaf part, converted to
+ * UTF-8 from its declared charset. Only this much is ever decoded: a 15 MB
+ * attachment costs nothing. Content in memory is read in place. */
+static void
+msg_part_read(GMimePart *part, GString *out, size_t cap)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	const char *charset = g_mime_object_get_content_type_parameter(
+		GMIME_OBJECT(part), "charset");
+	GMimeContentEncoding enc;
+	GMimeStream *src;
+	const char *bytes;
+	size_t len = 0, want;
+	GString *raw;
+
+	if (!w || out->len >= cap)
+		return;
+	src = g_mime_data_wrapper_get_stream(w);
+	if (!src)
+		return;
+	want = cap - out->len;
+	enc = g_mime_data_wrapper_get_encoding(w);
+	bytes = msg_part_bytes(src, &len);
+	if (bytes && enc != GMIME_CONTENT_ENCODING_BASE64 &&
+	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    enc != GMIME_CONTENT_ENCODING_UUENCODE) {
+		msg_append_text(out, bytes, MIN(len, want), charset);
+	} else {
+		raw = g_string_new(NULL);
+		if (bytes)
+			msg_decode(enc, bytes, len, raw, want);
+		else
+			msg_stream_read(src, enc, raw, want);
+		msg_append_text(out, raw->str, raw->len, charset);
+		g_string_free(raw, TRUE);
+	}
+	if (out->len > cap)
+		g_string_truncate(out, cap);
 }
 
 /* The text of an HTML part: tags dropped (a line break after the block
@@ -230,24 +312,27 @@ msg_walk_object(struct msg_walk *w, GMimeObject *obj, int depth)
 static void
 msg_set_text(struct dsn_msg *m, GString *text)
 {
+	char *str = text->str, *stop = str + text->len, *q;
 	size_t n = 0;
 
-	for (size_t i = 0; i < text->len; i++) {
-		if (text->str[i] == '\r' || text->str[i] == '\0')
-			text->str[i] = text->str[i] == '\r' ? '\n' : ' ';
-	}
-	if (g_utf8_validate(text->str, text->len, NULL))
+	for (q = str; (q = memchr(q, '\r', (size_t)(stop - q))); q++)
+		*q = '\n';
+	for (q = str; (q = memchr(q, '\0', (size_t)(stop - q))); q++)
+		*q = ' ';
+	/* ASCII is valid UTF-8: only text with 8-bit bytes is checked. */
+	if (!msg_has_high(str, text->len) ||
+	    g_utf8_validate(str, (gssize)text->len, NULL))
 		m->text = g_string_free(text, FALSE);
 	else {
-		m->text = g_utf8_make_valid(text->str, text->len);
+		m->text = g_utf8_make_valid(str, (gssize)text->len);
 		g_string_free(text, TRUE);
 	}
 	m->text_len = strlen(m->text);
 	m->lower = dsn_lower(m->text, m->text_len);
 	dsn_tri_fill(&m->tri, m->lower, m->text_len);
-	for (size_t i = 0; i < m->text_len; i++)
-		if (m->text[i] == '\n')
-			n++;
+	stop = m->text + m->text_len;
+	for (q = m->text; (q = memchr(q, '\n', (size_t)(stop - q))); q++)
+		n++;
 	n = MIN(n + 1, DSN_LINES_MAX);
 	m->lines = g_new0(struct dsn_line, n);
 	for (const char *p = m->text, *end = m->text + m->text_len;
@@ -290,11 +375,13 @@ msg_set_from(struct dsn_msg *m)
 struct dsn_msg *
 dsn_msg_new(GMimeMessage *msg)
 {
-	struct dsn_msg *m = g_new0(struct dsn_msg, 1);
+	/* The trigram bitmap (the last 4 KiB) is cleared by its fill. */
+	struct dsn_msg *m = g_new(struct dsn_msg, 1);
 	struct msg_walk w = { m, g_string_new(NULL), g_string_new(NULL), 0 };
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
 	const char *subj = g_mime_message_get_subject(msg);
 
+	memset(m, 0, offsetof(struct dsn_msg, tri));
 	m->msg = msg;
 	m->subject = g_strdup(subj ? subj : "");
 	msg_set_from(m);

@@ -942,11 +942,9 @@ phrase_in(const char *lc, size_t len, const char *phrase)
 }
 
 static int
-reason_says(const char *lc, size_t len, const struct dsn_tri *t,
-	    const char *reason)
+reason_def_says(const char *lc, size_t len, const struct dsn_tri *t,
+		const struct reason_def *d)
 {
-	const struct reason_def *d = reason_get(reason);
-
 	if (!d || len == 0)
 		return 0;
 	if (d->phrases == p_rejected)
@@ -962,7 +960,8 @@ reason_says(const char *lc, size_t len, const struct dsn_tri *t,
 int
 dsn_reason_says(const char *lc, const char *reason)
 {
-	return lc ? reason_says(lc, strlen(lc), NULL, reason) : 0;
+	return lc ? reason_def_says(lc, strlen(lc), NULL, reason_get(reason))
+		  : 0;
 }
 
 const char *
@@ -1084,12 +1083,24 @@ struct probe {
 	const char *sreason; /* the status code's reason */
 	const char *cmd;     /* "" when unknown */
 	char reply[4];
+	/* What each reason of reasons[] was found to say: -1 not asked
+	 * yet (the probes ask some reasons several times). */
+	signed char *memo;
 };
 
 static int
 says(const struct probe *p, const char *reason)
 {
-	return reason_says(p->lc, p->len, &p->tri, reason);
+	const struct reason_def *d = reason_get(reason);
+	size_t i;
+
+	if (!d)
+		return 0;
+	i = (size_t)(d - reasons);
+	if (p->memo[i] < 0)
+		p->memo[i] =
+			(signed char)reason_def_says(p->lc, p->len, &p->tri, d);
+	return p->memo[i];
 }
 
 static const char *
@@ -1317,6 +1328,13 @@ probe_second(const struct probe *p)
 	return NULL;
 }
 
+/* The trigrams first: most diagnostics name no delivery agent. */
+static int
+lda_has(const struct probe *p, const char *name)
+{
+	return dsn_tri_may(&p->tri, name) && strstr(p->lc, name);
+}
+
 /* Local delivery agents say what went wrong in their own words. */
 static const char *
 reason_lda(const struct probe *p)
@@ -1360,9 +1378,9 @@ reason_lda(const struct probe *p)
 
 	if (!*p->lc || (*p->cmd && strcmp(p->cmd, "DATA") != 0))
 		return NULL;
-	if (!strstr(p->lc, "automatically rejected:") &&
-	    !strstr(p->lc, "mail.local: ") && !strstr(p->lc, "procmail") &&
-	    !strstr(p->lc, "maildrop: ") && !strstr(p->lc, "vdeliver"))
+	if (!lda_has(p, "automatically rejected:") &&
+	    !lda_has(p, "mail.local: ") && !lda_has(p, "procmail") &&
+	    !lda_has(p, "maildrop: ") && !lda_has(p, "vdeliver"))
 		return NULL;
 	for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
 		if (!strstr(p->lc, tab[i].agent))
@@ -1378,6 +1396,7 @@ const char *
 dsn_reason_decide(const struct dsn_rcpt *rc)
 {
 	struct probe p;
+	signed char memo[G_N_ELEMENTS(reasons)];
 	char *both = g_strconcat(rc->context ? rc->context : "", " ",
 				 rc->diag ? rc->diag : "", NULL);
 	char *lc = dsn_lower(both, strlen(both));
@@ -1385,6 +1404,8 @@ dsn_reason_decide(const struct dsn_rcpt *rc)
 
 	g_free(both);
 
+	memset(memo, -1, sizeof(memo));
+	p.memo = memo;
 	p.rc = rc;
 	p.cmd = rc->command ? rc->command : "";
 	p.lc = lc;

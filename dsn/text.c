@@ -11,35 +11,73 @@ dsn_find(const char *hay, size_t len, const char *needle)
 
 #define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
 
+/* Eight bytes at a time: the bytes 'A'..'Z' get 0x20 added, every other
+ * byte (8-bit ones included) is kept. */
+static guint64
+lower8(guint64 w)
+{
+	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+	guint64 low7 = w & (0x7f * ones);
+	guint64 ge_a = low7 + (0x80 - 'A') * ones;
+	guint64 gt_z = low7 + (0x80 - 'Z' - 1) * ones;
+	guint64 upper = (ge_a ^ gt_z) & ~w & (0x80 * ones);
+
+	return w | (upper >> 2);
+}
+
 char *
 dsn_lower(const char *s, size_t len)
 {
 	char *out = g_malloc(len + 1);
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
+	for (; i + 8 <= len; i += 8) {
+		guint64 w;
+
+		memcpy(&w, s + i, 8);
+		w = lower8(w);
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < len; i++)
 		out[i] = (char)LOWER(s[i]);
 	out[len] = '\0';
 	return out;
 }
 
+/* The first byte of the needle is looked for with memchr in both cases,
+ * the rest compared where it is found. */
 const char *
 dsn_casefind(const char *hay, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
-	char first;
+	const char *p = hay, *last;
+	char lo, up;
 
 	if (n == 0)
 		return hay;
-	first = needle[0];
-	for (size_t i = 0; i + n <= len; i++) {
-		size_t k = 1;
+	if (n > len)
+		return NULL;
+	lo = needle[0];
+	/* A capital never matches: the text is compared in lower case. */
+	if (LOWER(lo) != lo)
+		return NULL;
+	up = g_ascii_toupper(lo);
+	last = hay + len - n;
+	while (p <= last) {
+		size_t room = (size_t)(last - p) + 1, k = 1;
+		const char *a = memchr(p, lo, room);
+		const char *b =
+			up != lo ? memchr(p, up, a ? (size_t)(a - p) : room)
+				 : NULL;
 
-		if (LOWER(hay[i]) != first)
-			continue;
-		while (k < n && LOWER(hay[i + k]) == needle[k])
+		p = b ? b : a;
+		if (!p)
+			return NULL;
+		while (k < n && LOWER(p[k]) == needle[k])
 			k++;
 		if (k == n)
-			return hay + i;
+			return p;
+		p++;
 	}
 	return NULL;
 }
@@ -50,14 +88,14 @@ dsn_casefind(const char *hay, size_t len, const char *needle)
  * is absent cannot occur. Most phrases and markers are ruled out by two
  * bit tests.
  */
-static unsigned
+static inline unsigned
 tri_hash(const unsigned char *s)
 {
 	return (((unsigned)s[0] << 10) ^ ((unsigned)s[1] << 5) ^ s[2]) &
 	       (DSN_TRI_BITS - 1);
 }
 
-static int
+static inline int
 tri_has(const struct dsn_tri *t, const char *s)
 {
 	unsigned h = tri_hash((const unsigned char *)s);
@@ -65,29 +103,55 @@ tri_has(const struct dsn_tri *t, const char *s)
 	return (t->bits[h / 64] >> (h % 64)) & 1;
 }
 
+/* tri_hash rolled along the text: shifting out the oldest byte drops
+ * exactly its bits, so each step costs a shift and an exclusive or. */
 void
 dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len)
 {
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i + 3 <= len; i++) {
-		unsigned h = tri_hash((const unsigned char *)lc + i);
+	const unsigned char *u = (const unsigned char *)lc;
+	unsigned h;
 
+	memset(t, 0, sizeof(*t));
+	if (len < 3)
+		return;
+	h = ((unsigned)u[0] << 5) ^ u[1];
+	for (size_t i = 2; i < len; i++) {
+		h = ((h << 5) ^ u[i]) & (DSN_TRI_BITS - 1);
 		t->bits[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
 	}
 }
 
+/* A byte that may stand in a trigram of a needle: not its end, not the
+ * separator of its pieces. */
+#define TRI_CH(c) ((c) != '\0' && (c) != '\x1f')
+
+/* Every piece of the needle (split by \x1f) must have its trigrams in the
+ * text: those at every third offset and the last one are tested, the first
+ * one first, so that a needle sharing a few common words with the text is
+ * still ruled out without a search. */
 int
 dsn_tri_may(const struct dsn_tri *t, const char *needle)
 {
-	size_t n;
+	const unsigned char *p = (const unsigned char *)needle;
 
-	if (!t || !needle[0] || !needle[1] || !needle[2] ||
-	    needle[1] == '\x1f' || needle[2] == '\x1f')
+	if (!t)
 		return 1;
-	if (!tri_has(t, needle))
-		return 0;
-	n = strcspn(needle, "\x1f");
-	return tri_has(t, needle + n - 3);
+	for (;;) {
+		size_t n = 0;
+
+		while (TRI_CH(p[n]) && TRI_CH(p[n + 1]) && TRI_CH(p[n + 2])) {
+			if (!tri_has(t, (const char *)p + n))
+				return 0;
+			n += 3;
+		}
+		while (TRI_CH(p[n]))
+			n++;
+		if (n >= 3 && !tri_has(t, (const char *)p + n - 3))
+			return 0;
+		if (!p[n])
+			return 1;
+		p += n + 1;
+	}
 }
 
 int
@@ -234,6 +298,13 @@ code_is_zero(const char *c)
 	return strcmp(c + 1, ".0.0") == 0 || strcmp(c, "4.4.7") == 0;
 }
 
+/* The class digit of a reply or an RFC 3463 code. */
+static int
+code_class(char c)
+{
+	return c == '2' || c == '4' || c == '5';
+}
+
 /* A code class.subject.detail at s[i] (class 2, 4 or 5, subject one digit,
  * detail one to three): its length, or 0. */
 static size_t
@@ -242,7 +313,7 @@ code_at(const char *s, size_t len, size_t i)
 	size_t j = i + 4, k;
 	unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
 
-	if (i + 5 > len || !strchr("245", s[i]) || s[i + 1] != '.' ||
+	if (i + 5 > len || !code_class(s[i]) || s[i + 1] != '.' ||
 	    s[i + 2] < '0' || s[i + 2] > '7' || s[i + 3] != '.')
 		return 0;
 	if (g_ascii_isalnum(prev) || prev == '.' || prev == '-' ||
@@ -302,7 +373,7 @@ dsn_reply_find(const char *s, size_t len, char *out)
 		unsigned char next =
 			i + 3 < len ? (unsigned char)s[i + 3] : ' ';
 
-		if (!strchr("245", s[i]) || !g_ascii_isdigit(s[i + 1]) ||
+		if (!code_class(s[i]) || !g_ascii_isdigit(s[i + 1]) ||
 		    !g_ascii_isdigit(s[i + 2]) || s[i + 1] > '5')
 			continue;
 		if (g_ascii_isalnum(prev) || prev == '.' || prev == ':' ||
@@ -382,8 +453,10 @@ command_word(const char *s, size_t len, const char *word)
 /*
  * The SMTP command a reply answered: first the words MTAs put around it
  * ("in reply to RCPT TO command", "after end of data", "did not like our
- * final DATA"), else a command named in capitals, the one furthest into
- * the transaction winning (a transcript names several).
+ * final DATA"), the one nearest the front winning, else a command named in
+ * capitals, the one furthest into the transaction winning (a transcript
+ * names several). The phrases are searched by the words they begin with:
+ * one search per group, not one per phrase.
  */
 const char *
 dsn_command_find(const char *s, size_t len)
@@ -413,6 +486,17 @@ dsn_command_find(const char *s, size_t len)
 		{ "[rcpt_to]", "RCPT" },
 		{ "[mail_from]", "MAIL" },
 	};
+	/* The phrases tab[first..last) all begin with lead; none is the
+	 * prefix of another, so at most one matches at one place. */
+	static const struct {
+		const char *lead;
+		size_t first, last;
+	} groups[] = {
+		{ "in reply to ", 0, 6 },  { "after ", 6, 12 },
+		{ "our ", 12, 16 },	   { "for text command", 16, 17 },
+		{ "smtp:rcpt", 17, 18 },   { "[rcpt_to]", 18, 19 },
+		{ "[mail_from]", 19, 20 },
+	};
 	static const struct {
 		const char *word;
 		const char *cmd;
@@ -428,18 +512,23 @@ dsn_command_find(const char *s, size_t len)
 	if (!s)
 		return NULL;
 	lc = dsn_lower(s, len);
-	/* Every phrase holds one of these words: one search each rules
-	 * most of the table out. */
+	/* A phrase counts only when the text holds one of these too. */
 	if (dsn_find(lc, len, "rcpt") || dsn_find(lc, len, "mail") ||
 	    dsn_find(lc, len, "data") || dsn_find(lc, len, "helo") ||
 	    dsn_find(lc, len, "initial"))
-		for (size_t i = 0; i < G_N_ELEMENTS(tab); i++) {
-			const char *p = dsn_find(lc, len, tab[i].words);
+		for (size_t g = 0; g < G_N_ELEMENTS(groups); g++) {
+			const char *lead = groups[g].lead, *end = lc + len;
+			size_t ln = strlen(lead);
 
-			if (p && (!best || p < best)) {
-				best = p;
-				cmd = tab[i].cmd;
-			}
+			for (const char *p = memmem(lc, len, lead, ln);
+			     p && (!best || p < best);
+			     p = memmem(p + 1, (size_t)(end - p - 1), lead, ln))
+				for (size_t k = groups[g].first;
+				     k < groups[g].last && best != p; k++)
+					if (g_str_has_prefix(p, tab[k].words)) {
+						best = p;
+						cmd = tab[k].cmd;
+					}
 		}
 	g_free(lc);
 	for (size_t i = 0; !cmd && i < G_N_ELEMENTS(words); i++)

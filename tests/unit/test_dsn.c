@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -364,6 +365,90 @@ test_limits(void **state)
 	g_string_free(big, TRUE);
 }
 
+/* A message parsed from a stream over raw: memory, or a temporary file
+ * (whose parts are then file substreams, not memory). */
+static GMimeMessage *
+parse_from(const char *raw, int from_file)
+{
+	GMimeStream *st;
+	GMimeParser *p;
+	GMimeMessage *msg;
+
+	if (from_file) {
+		char *path = NULL;
+		int fd = g_file_open_tmp("fbld-test-dsn-XXXXXX", &path, NULL);
+
+		assert_true(fd >= 0);
+		assert_true(write(fd, raw, strlen(raw)) ==
+			    (ssize_t)strlen(raw));
+		assert_true(lseek(fd, 0, SEEK_SET) == 0);
+		unlink(path);
+		g_free(path);
+		st = g_mime_stream_fs_new(fd);
+	} else {
+		st = g_mime_stream_mem_new_with_buffer(raw, strlen(raw));
+	}
+	p = g_mime_parser_new_with_stream(st);
+	msg = g_mime_parser_construct_message(p, NULL);
+	g_object_unref(p);
+	g_object_unref(st);
+	assert_non_null(msg);
+	return msg;
+}
+
+/* Text parts in memory are decoded in place, others through GMime's
+ * streams: both give the same text, up to the same bound. */
+static void
+test_part_paths(void **state)
+{
+	GString *raw = g_string_new(NULL), *big = g_string_new(NULL);
+	struct dsn_msg *m[2];
+	GMimeMessage *msg[2];
+	char *b64;
+
+	while (big->len < 300 * 1024)
+		g_string_append(big, "Mailbox is full. ");
+	b64 = g_base64_encode((const guchar *)big->str, big->len);
+	g_string_append(raw,
+			"From: MAILER-DAEMON@relay.example.com\n"
+			"Subject: Undelivered Mail\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/report; "
+			"report-type=delivery-status; boundary=\"b\"\n\n"
+			"--b\nContent-Type: text/plain; charset=iso-8859-1\n"
+			"Content-Transfer-Encoding: quoted-printable\n\n"
+			"Empf=E4nger unbekannt: <k@example.org> (in reply to=\n"
+			" RCPT TO command)\n"
+			"--b\nContent-Type: message/delivery-status\n"
+			"Content-Transfer-Encoding: base64\n\n"
+			"RmluYWwtUmVjaXBpZW50OiByZmM4MjI7IGtAZXhhbXBsZS5vcmcK"
+			"QWN0aW9uOiBmYWlsZWQKU3RhdHVzOiA1LjEuMQo=\n"
+			"--b\nContent-Type: text/plain\n"
+			"Content-Transfer-Encoding: base64\n\n");
+	for (size_t i = 0, n = strlen(b64); i < n; i += 76)
+		g_string_append_printf(raw, "%.76s\n", b64 + i);
+	g_string_append(raw, "--b--\n");
+	for (int k = 0; k < 2; k++) {
+		msg[k] = parse_from(raw->str, k);
+		m[k] = dsn_msg_new(msg[k]);
+	}
+	assert_non_null(strstr(m[0]->text, "Empf\xc3\xa4nger unbekannt"));
+	assert_non_null(strstr(m[0]->status->str, "Status: 5.1.1"));
+	assert_non_null(strstr(m[0]->text, "Mailbox is full. Mailbox"));
+	/* The bound holds per part, before the line ends between parts. */
+	assert_true(m[0]->text_len <= DSN_TEXT_MAX + 16);
+	assert_true(m[0]->text_len > DSN_TEXT_MAX - 1024);
+	assert_int_equal(m[0]->text_len, m[1]->text_len);
+	assert_string_equal(m[0]->text, m[1]->text);
+	assert_string_equal(m[0]->status->str, m[1]->status->str);
+	for (int k = 0; k < 2; k++) {
+		dsn_msg_free(m[k]);
+		g_object_unref(msg[k]);
+	}
+	g_free(b64);
+	g_string_free(raw, TRUE);
+	g_string_free(big, TRUE);
+}
+
 int
 main(void)
 {
@@ -378,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_autoreply),
 		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_part_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
