@@ -41,8 +41,10 @@ OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # jemalloc replaces malloc in the release build only: GMime and GLib
 # allocate per header and per part, and glibc's malloc and free were a
 # quarter of the instructions of `fbld parse` (docs/bounces.md, Speed).
-# Sanitizer and fuzz builds keep their own allocator.
-LDOPT := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
+# Sanitizer and fuzz builds keep their own allocator, and fbld-ingest
+# (one small allocation-light process per message) the C library's.
+LDOPT :=
+MALLOC_LIBS := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
 endif
 
 # Flags of the libraries, computed once after `deps` has run.
@@ -113,7 +115,7 @@ $(LIBFBLD): $(LIB_OBJS)
 
 $(B)/fbld: $(MAIN_OBJS) $(LIBFBLD)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS)
+	$(Q)$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS) $(MALLOC_LIBS)
 
 # fbld-ingest: one process per bounce from the MTA's pipe transport, so it
 # links GLib only (about 1 ms of CPU to start instead of about 20 ms).
