@@ -7,7 +7,7 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SCALE=${1:-0.1}
 B=$TOP/build/release
-make -C "$TOP" -s all "$B/tests/scoring_sim" >&2
+make -C "$TOP" -s all build/release/tests/scoring_sim >&2
 DIR=$TOP/build/sim
 mkdir -p "$DIR"
 EVENTS=$DIR/speed-$SCALE.jsonl

@@ -14,7 +14,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 SEED=${1:-1}
 SCALE=${2:-1}
 B=$TOP/build/release
-make -C "$TOP" -s all "$B/tests/scoring_sim" >&2
+make -C "$TOP" -s all build/release/tests/scoring_sim >&2
 DIR=$TOP/build/sim
 mkdir -p "$DIR"
 EVENTS=$DIR/events-$SEED-$SCALE.jsonl
