@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/fdio.h"
 
 #define SPOOL_READ_CHUNK 65536
 
@@ -92,22 +93,6 @@ spool_new_name(void)
 			       g_random_int(), host);
 }
 
-static int
-spool_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copies from fd (or mem when fd < 0) into out, keeping max_size bytes. */
 static int
 spool_copy(int fd, const void *mem, size_t memlen, int out, int64_t max_size,
@@ -119,7 +104,7 @@ spool_copy(int fd, const void *mem, size_t memlen, int out, int64_t max_size,
 	if (fd < 0) {
 		size_t keep =
 			memlen > (size_t)max_size ? (size_t)max_size : memlen;
-		if (spool_write_all(out, mem, keep) < 0)
+		if (fd_write_all(out, mem, keep) < 0)
 			return spool_errno(error, "cannot write", tmp);
 		meta->orig_size = (int64_t)memlen;
 		meta->truncated = keep < memlen;
@@ -141,7 +126,7 @@ spool_copy(int fd, const void *mem, size_t memlen, int out, int64_t max_size,
 		total += n;
 		if (room > 0) {
 			size_t w = (size_t)(n < room ? n : room);
-			if (spool_write_all(out, buf, w) < 0) {
+			if (fd_write_all(out, buf, w) < 0) {
 				g_free(buf);
 				return spool_errno(error, "cannot write", tmp);
 			}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/fdio.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/store.h"
@@ -209,24 +210,6 @@ policyd_answer(struct policyd_conn *c, const struct policy_request *req)
 
 /* ---- connections -------------------------------------------------------- */
 
-static int
-policyd_write(int fd, const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Answers every complete request in buf; -1 to close the connection. */
 static int
 policyd_serve_buffer(struct policyd_conn *c, GByteArray *buf)
@@ -257,7 +240,7 @@ policyd_serve_buffer(struct policyd_conn *c, GByteArray *buf)
 			return -1;
 		}
 		g_byte_array_remove_range(buf, 0, (guint)end);
-		if (policyd_write(c->fd, reply) < 0) {
+		if (fd_write_all(c->fd, reply, strlen(reply)) < 0) {
 			g_free(reply);
 			return -1;
 		}

@@ -40,6 +40,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
+
 /* Commands (MTA to filter) and replies (filter to MTA). */
 #define C_ABORT 'A'
 #define C_BODY 'B'
@@ -88,42 +90,6 @@ struct client {
 	char cmd;     /* last packet's command */
 };
 
-static int
-cl_write(int fd, const void *p, size_t len)
-{
-	const char *s = p;
-
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-cl_read(int fd, void *p, size_t len)
-{
-	char *s = p;
-
-	while (len > 0) {
-		ssize_t n = read(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One packet in one write: split writes meet Nagle's algorithm and the
  * peer's delayed ACK, 40 ms each on Linux. */
 static int
@@ -137,7 +103,7 @@ cl_send(struct client *c, char cmd, const void *data, size_t len)
 	g_string_append_c(p, cmd);
 	if (len)
 		g_string_append_len(p, data, (gssize)len);
-	r = cl_write(c->fd, p->str, p->len);
+	r = fd_write_all(c->fd, p->str, p->len);
 	g_string_free(p, TRUE);
 	if (r < 0)
 		fprintf(stderr, "milter_client: write: %s\n", strerror(errno));
@@ -149,7 +115,7 @@ cl_recv(struct client *c)
 {
 	uint32_t n;
 
-	if (cl_read(c->fd, &n, 4) < 0) {
+	if (fd_read_full(c->fd, &n, 4) < 0) {
 		fprintf(stderr, "milter_client: connection closed\n");
 		return -1;
 	}
@@ -159,8 +125,8 @@ cl_recv(struct client *c)
 		return -1;
 	}
 	g_string_set_size(c->pkt, n - 1);
-	if (cl_read(c->fd, &c->cmd, 1) < 0 ||
-	    cl_read(c->fd, c->pkt->str, n - 1) < 0) {
+	if (fd_read_full(c->fd, &c->cmd, 1) < 0 ||
+	    fd_read_full(c->fd, c->pkt->str, n - 1) < 0) {
 		fprintf(stderr, "milter_client: short packet\n");
 		return -1;
 	}
