@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "core/store.h"
+#include "tests/unit/store_rows.h"
 #include "scoring/actions.h"
 #include "scoring/admin.h"
 
@@ -93,36 +94,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-text_row(void *ud, int ncol, const char *const *cols)
-{
-	GString *s = ud;
-
-	for (int i = 0; i < ncol; i++)
-		g_string_append_printf(s, "%s%s", i ? "|" : "",
-				       cols[i] ? cols[i] : "NULL");
-	g_string_append_c(s, '\n');
-}
-
-/* The rows of a query as "a|b\n" lines; caller frees. */
-static char *
-query(struct store *st, const char *sql)
-{
-	GString *s = g_string_new(NULL);
-
-	assert_int_equal(store_query(st, sql, text_row, s, NULL), 0);
-	return g_string_free(s, FALSE);
-}
-
-static void
-assert_query(struct store *st, const char *sql, const char *want)
-{
-	char *got = query(st, sql);
-
-	assert_string_equal(got, want);
-	g_free(got);
-}
-
 static struct scoring_transition
 transition(uint32_t id, const char *to)
 {
@@ -155,31 +126,30 @@ test_enqueue_filters(void **state)
 	assert_int_equal(actions_enqueue(&f->ac, f->st, &t, NULL), 0);
 	assert_int_equal(store_commit(f->st, NULL), 0);
 	/* [webhook:blocks] wants block only; no alert mail for throttle. */
-	assert_query(f->st,
-		     "SELECT channel, account_id FROM outbox ORDER BY id",
-		     "webhook:all|1\ndigest|1\n");
+	assert_rows(f->st, "SELECT channel, account_id FROM outbox ORDER BY id",
+		    "webhook:all|1\ndigest|1\n");
 	t = transition(id, "block");
 	assert_int_equal(store_begin(f->st, NULL), 0);
 	assert_int_equal(actions_enqueue(&f->ac, f->st, &t, NULL), 0);
 	assert_int_equal(store_commit(f->st, NULL), 0);
-	assert_query(f->st,
-		     "SELECT channel FROM outbox WHERE id > 2 ORDER BY id",
-		     "webhook:all\nwebhook:blocks\ndigest\nemail:alert\n");
+	assert_rows(f->st,
+		    "SELECT channel FROM outbox WHERE id > 2 ORDER BY id",
+		    "webhook:all\nwebhook:blocks\ndigest\nemail:alert\n");
 	/* One event id per transition, shared by its rows. */
-	assert_query(f->st,
-		     "SELECT count(DISTINCT substr(idem_key, instr(idem_key, "
-		     "'/') + 1)) FROM outbox GROUP BY id > 2",
-		     "1\n1\n");
-	assert_query(
-		f->st,
-		"SELECT json_extract(payload, '$.to'), "
-		"json_extract(payload, '$.account.name') FROM outbox WHERE "
-		"channel = 'webhook:blocks'",
-		"block|acme\n");
+	assert_rows(f->st,
+		    "SELECT count(DISTINCT substr(idem_key, instr(idem_key, "
+		    "'/') + 1)) FROM outbox GROUP BY id > 2",
+		    "1\n1\n");
+	assert_rows(f->st,
+		    "SELECT json_extract(payload, '$.to'), "
+		    "json_extract(payload, '$.account.name') FROM outbox WHERE "
+		    "channel = 'webhook:blocks'",
+		    "block|acme\n");
 	/* The alert mail names the account and the reason. */
 	{
-		char *mail = query(f->st, "SELECT payload FROM outbox WHERE "
-					  "channel = 'email:alert'");
+		char *mail =
+			test_rows(f->st, "SELECT payload FROM outbox WHERE "
+					 "channel = 'email:alert'");
 
 		assert_non_null(strstr(mail, "Subject: [fbld mx-test] acme is "
 					     "now block"));
@@ -205,8 +175,8 @@ test_enqueue_rolls_back(void **state)
 	assert_int_equal(actions_enqueue(&f->ac, f->st, &t, NULL), 0);
 	store_rollback(f->st);
 	/* Neither the change nor its alerts happened. */
-	assert_query(f->st, "SELECT count(*) FROM outbox", "0\n");
-	assert_query(f->st, "SELECT state FROM accounts", "ok\n");
+	assert_rows(f->st, "SELECT count(*) FROM outbox", "0\n");
+	assert_rows(f->st, "SELECT state FROM accounts", "ok\n");
 }
 
 static void
@@ -223,29 +193,28 @@ test_override(void **state)
 	assert_int_equal(store_account_state_get(f->st, id, 200, &s, NULL), 0);
 	assert_string_equal(s.effective, "block");
 	store_account_state_clear(&s);
-	assert_query(f->st,
-		     "SELECT json_extract(payload, '$.from'), "
-		     "json_extract(payload, '$.to'), json_extract(payload, "
-		     "'$.source'), json_extract(payload, '$.reasons[0]'), "
-		     "json_type(payload, '$.sent') FROM outbox WHERE channel = "
-		     "'webhook:all'",
-		     "ok|block|operator|phishing|null\n");
+	assert_rows(f->st,
+		    "SELECT json_extract(payload, '$.from'), "
+		    "json_extract(payload, '$.to'), json_extract(payload, "
+		    "'$.source'), json_extract(payload, '$.reasons[0]'), "
+		    "json_type(payload, '$.sent') FROM outbox WHERE channel = "
+		    "'webhook:all'",
+		    "ok|block|operator|phishing|null\n");
 	/* Pinning the state it already has: recorded, nothing announced. */
 	assert_int_equal(actions_override(&f->ac, f->st, id, 300, "block",
 					  "still", 0, NULL),
 			 0);
-	assert_query(f->st, "SELECT count(*) FROM outbox", "4\n");
-	assert_query(f->st, "SELECT count(*) FROM state_history", "2\n");
+	assert_rows(f->st, "SELECT count(*) FROM outbox", "4\n");
+	assert_rows(f->st, "SELECT count(*) FROM state_history", "2\n");
 	/* Clearing goes back to the scored state. */
 	assert_int_equal(actions_override(&f->ac, f->st, id, 400, NULL,
 					  "verified", 0, NULL),
 			 1);
-	assert_query(
-		f->st,
-		"SELECT json_extract(payload, '$.from') || '>' || "
-		"json_extract(payload, '$.to') FROM outbox WHERE channel = "
-		"'webhook:all' ORDER BY id",
-		"ok>block\nblock>ok\n");
+	assert_rows(f->st,
+		    "SELECT json_extract(payload, '$.from') || '>' || "
+		    "json_extract(payload, '$.to') FROM outbox WHERE channel = "
+		    "'webhook:all' ORDER BY id",
+		    "ok>block\nblock>ok\n");
 	assert_int_equal(
 		actions_override(&f->ac, f->st, 999, 1, "ok", "x", 0, NULL),
 		-1);
@@ -299,8 +268,8 @@ test_outbox_leases(void **state)
 	assert_int_equal(((struct store_outbox_row *)rows->pdata[0])->attempts,
 			 2);
 	g_ptr_array_unref(rows);
-	assert_query(f->st, "SELECT idem_key, attempts, next_ms FROM outbox",
-		     "a|2|21500\nb|1|12500\nc|0|1000\n");
+	assert_rows(f->st, "SELECT idem_key, attempts, next_ms FROM outbox",
+		    "a|2|21500\nb|1|12500\nc|0|1000\n");
 	assert_int_equal(store_outbox_retry(f->st, 1, 30000, "HTTP 500", NULL),
 			 0);
 	assert_int_equal(store_outbox_dead(f->st, 2, 13000, "HTTP 410", NULL),
@@ -315,15 +284,14 @@ test_outbox_leases(void **state)
 	/* Dead letters come back only on request. */
 	assert_int_equal(store_outbox_requeue(f->st, 1, 5, NULL), 1);
 	assert_int_equal(store_outbox_requeue(f->st, 2, 2000000, NULL), 0);
-	assert_query(
+	assert_rows(
 		f->st,
 		"SELECT attempts, next_ms, dead_ms IS NULL, last_error FROM "
 		"outbox WHERE id = 2",
 		"0|2000000|1|HTTP 410\n");
 	/* Purge deletes delivered entries only. */
 	assert_int_equal(store_outbox_purge(f->st, 1000002, NULL), 1);
-	assert_query(f->st, "SELECT idem_key FROM outbox ORDER BY id",
-		     "b\nc\n");
+	assert_rows(f->st, "SELECT idem_key FROM outbox ORDER BY id", "b\nc\n");
 }
 
 static void
@@ -388,12 +356,12 @@ test_digest_compose(void **state)
 	assert_int_equal(
 		actions_digest_compose(&f->ac, f->st, 86400000, 86400500, NULL),
 		1);
-	assert_query(f->st,
-		     "SELECT count(*) FROM outbox WHERE channel = 'digest' AND "
-		     "done_ms IS NULL",
-		     "0\n");
-	mail = query(f->st, "SELECT payload FROM outbox WHERE channel = "
-			    "'email:digest'");
+	assert_rows(f->st,
+		    "SELECT count(*) FROM outbox WHERE channel = 'digest' AND "
+		    "done_ms IS NULL",
+		    "0\n");
+	mail = test_rows(f->st, "SELECT payload FROM outbox WHERE channel = "
+				"'email:digest'");
 	/* Two accounts, acme's two changes in order, in one mail. */
 	assert_non_null(strstr(mail, "digest: 2 accounts changed state"));
 	assert_non_null(strstr(mail, "== acme (id 1): now OK =="));
@@ -410,17 +378,17 @@ test_digest_compose(void **state)
 	assert_int_equal(
 		actions_digest_compose(&f->ac, f->st, 86400000, 86400900, NULL),
 		0);
-	assert_query(f->st,
-		     "SELECT count(*) FROM outbox WHERE channel = 'digest' AND "
-		     "done_ms IS NULL",
-		     "1\n");
+	assert_rows(f->st,
+		    "SELECT count(*) FROM outbox WHERE channel = 'digest' AND "
+		    "done_ms IS NULL",
+		    "1\n");
 	assert_int_equal(actions_digest_compose(&f->ac, f->st, 2 * 86400000,
 						2 * 86400000 + 1, NULL),
 			 1);
-	assert_query(f->st,
-		     "SELECT count(*) FROM outbox WHERE channel = "
-		     "'email:digest'",
-		     "2\n");
+	assert_rows(f->st,
+		    "SELECT count(*) FROM outbox WHERE channel = "
+		    "'email:digest'",
+		    "2\n");
 }
 
 static void

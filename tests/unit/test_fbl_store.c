@@ -14,6 +14,7 @@
 
 #include "core/ingest.h"
 #include "core/store.h"
+#include "tests/unit/store_rows.h"
 #include "fbl/fbl.h"
 #include "verp/keys.h"
 
@@ -100,37 +101,6 @@ put(struct fx *f, const char *name)
 }
 
 static void
-one_row(void *ud, int ncol, const char *const *cols)
-{
-	GString *s = ud;
-
-	for (int i = 0; i < ncol; i++)
-		g_string_append_printf(s, "%s%s", i ? "|" : "",
-				       cols[i] ? cols[i] : "NULL");
-	g_string_append_c(s, '\n');
-}
-
-/* The rows of a query, "a|b\n" each. */
-static char *
-q(struct fx *f, const char *sql)
-{
-	GString *s = g_string_new(NULL);
-
-	assert_int_equal(store_query(f->st, sql, one_row, s, NULL), 0);
-	return g_string_free(s, FALSE);
-}
-
-static void
-expect(struct fx *f, const char *sql, const char *want)
-{
-	char *got = q(f, sql);
-
-	if (strcmp(got, want) != 0)
-		fail_msg("%s\n--- want\n%s--- got\n%s", sql, want, got);
-	g_free(got);
-}
-
-static void
 test_complaints(void **state)
 {
 	struct fx *f = *state;
@@ -140,30 +110,31 @@ test_complaints(void **state)
 	assert_int_equal(put(f, "apple-unsubscribe.eml"), 0);
 	assert_int_equal(put(f, "arf-auth-failure.eml"), 0);
 	assert_int_equal(put(f, "jmrp.eml"), 0);
-	expect(f,
-	       "SELECT type, account_id, send_id, recipient FROM events "
-	       "ORDER BY id",
-	       "complaint|42|1001|trap1@example.com\n"
-	       "complaint|42|1001|Trap2@example.net\n"
-	       "complaint|42|1001|trap3@example.org\n"
-	       "not-spam|42|1002|happy@isp.example\n"
-	       "unsubscribe|9|4004|reader@icloud.example\n"
-	       "auth-failure|NULL|NULL|victim@receiver.example\n"
-	       "complaint|7|3003|Complainer@outlook.example\n");
-	expect(f,
-	       "SELECT json_extract(detail, '$.incidents'), "
-	       "json_extract(detail, '$.attributed_by'), "
-	       "json_extract(detail, '$.source_ip') FROM events "
-	       "WHERE recipient = 'trap2@example.net' COLLATE NOCASE",
-	       "4|token|192.0.2.3\n");
-	expect(f,
-	       "SELECT kind, account_id, send_id, token_error IS NULL FROM "
-	       "reports ORDER BY id",
-	       "arf|42|1001|1\narf|42|1002|1\narf|9|4004|1\n"
-	       "arf|NULL|NULL|0\narf|7|3003|1\n");
+	assert_rows(f->st,
+		    "SELECT type, account_id, send_id, recipient FROM events "
+		    "ORDER BY id",
+		    "complaint|42|1001|trap1@example.com\n"
+		    "complaint|42|1001|Trap2@example.net\n"
+		    "complaint|42|1001|trap3@example.org\n"
+		    "not-spam|42|1002|happy@isp.example\n"
+		    "unsubscribe|9|4004|reader@icloud.example\n"
+		    "auth-failure|NULL|NULL|victim@receiver.example\n"
+		    "complaint|7|3003|Complainer@outlook.example\n");
+	assert_rows(f->st,
+		    "SELECT json_extract(detail, '$.incidents'), "
+		    "json_extract(detail, '$.attributed_by'), "
+		    "json_extract(detail, '$.source_ip') FROM events "
+		    "WHERE recipient = 'trap2@example.net' COLLATE NOCASE",
+		    "4|token|192.0.2.3\n");
+	assert_rows(
+		f->st,
+		"SELECT kind, account_id, send_id, token_error IS NULL FROM "
+		"reports ORDER BY id",
+		"arf|42|1001|1\narf|42|1002|1\narf|9|4004|1\n"
+		"arf|NULL|NULL|0\narf|7|3003|1\n");
 	/* The same bytes again: nothing new. */
 	assert_int_equal(put(f, "arf-multi-rcpt.eml"), 1);
-	expect(f, "SELECT count(*) FROM events", "7\n");
+	assert_rows(f->st, "SELECT count(*) FROM events", "7\n");
 }
 
 /* One complainer reported twice (another copy of the report) is one
@@ -178,10 +149,11 @@ test_dedup(void **state)
 	assert_int_equal(put(f, "arf-token-header-crlf.eml"), 0);
 	assert_int_equal(put(f, "arf-truncated.eml"), 0);
 	assert_int_equal(put_as(f, "arf-truncated.eml", "\n"), 0);
-	expect(f,
-	       "SELECT send_id, coalesce(recipient, '-'), count(*) FROM events "
-	       "GROUP BY 1, 2 ORDER BY 2",
-	       "1001|-|2\n1001|Someone@yahoo.com|1\n");
+	assert_rows(f->st,
+		    "SELECT send_id, coalesce(recipient, '-'), count(*) FROM "
+		    "events "
+		    "GROUP BY 1, 2 ORDER BY 2",
+		    "1001|-|2\n1001|Someone@yahoo.com|1\n");
 }
 
 static void
@@ -190,32 +162,36 @@ test_dmarc(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(put(f, "dmarc-gzip.eml"), 0);
-	expect(f,
-	       "SELECT org, report_ref, begin_s, end_s, policy_domain, "
-	       "source_ip, header_from, count, disposition, dkim, spf FROM "
-	       "dmarc_records ORDER BY id",
-	       "Example Receiver|r-2026-01-01|1767225600|1767311999|"
-	       "shop.example.com|192.0.2.25|shop.example.com|120|none|pass|"
-	       "pass\n"
-	       "Example Receiver|r-2026-01-01|1767225600|1767311999|"
-	       "shop.example.com|203.0.113.66|shop.example.com|3|quarantine|"
-	       "fail|fail\n"
-	       "Example Receiver|r-2026-01-01|1767225600|1767311999|"
-	       "shop.example.com|2001:db8::25|news.shop.example.com|7|none|"
-	       "pass|fail\n");
+	assert_rows(
+		f->st,
+		"SELECT org, report_ref, begin_s, end_s, policy_domain, "
+		"source_ip, header_from, count, disposition, dkim, spf FROM "
+		"dmarc_records ORDER BY id",
+		"Example Receiver|r-2026-01-01|1767225600|1767311999|"
+		"shop.example.com|192.0.2.25|shop.example.com|120|none|pass|"
+		"pass\n"
+		"Example Receiver|r-2026-01-01|1767225600|1767311999|"
+		"shop.example.com|203.0.113.66|shop.example.com|3|quarantine|"
+		"fail|fail\n"
+		"Example Receiver|r-2026-01-01|1767225600|1767311999|"
+		"shop.example.com|2001:db8::25|news.shop.example.com|7|none|"
+		"pass|fail\n");
 	/* The same report in another message (zipped, resent): kept as a
 	 * raw report, its records not counted twice. */
 	assert_int_equal(put(f, "dmarc-zip.eml"), 0);
-	expect(f, "SELECT count(*), sum(count) FROM dmarc_records", "3|130\n");
-	expect(f,
-	       "SELECT kind, count(*) FROM reports GROUP BY kind ORDER BY kind",
-	       "dmarc-aggregate|2\n");
+	assert_rows(f->st, "SELECT count(*), sum(count) FROM dmarc_records",
+		    "3|130\n");
+	assert_rows(f->st,
+		    "SELECT kind, count(*) FROM reports GROUP BY kind ORDER BY "
+		    "kind",
+		    "dmarc-aggregate|2\n");
 	/* Refused reports are kept too, with the reason. */
 	assert_int_equal(put(f, "dmarc-entity-bomb.eml"), 0);
-	expect(f, "SELECT kind, error FROM reports WHERE error IS NOT NULL",
-	       "dmarc-aggregate|DMARC report refused: a DOCTYPE (DTD, "
-	       "entities) in the XML\n");
-	expect(f, "SELECT count(*) FROM events", "0\n");
+	assert_rows(f->st,
+		    "SELECT kind, error FROM reports WHERE error IS NOT NULL",
+		    "dmarc-aggregate|DMARC report refused: a DOCTYPE (DTD, "
+		    "entities) in the XML\n");
+	assert_rows(f->st, "SELECT count(*) FROM events", "0\n");
 }
 
 static void
@@ -239,7 +215,7 @@ test_mailbox_state(void **state)
 	assert_int_equal(store_mailbox_get(f->st, "imap:x", &v, &uid, NULL), 0);
 	assert_int_equal(v, 6);
 	assert_int_equal(uid, 2);
-	expect(f, "SELECT stored FROM mailbox_state", "6\n");
+	assert_rows(f->st, "SELECT stored FROM mailbox_state", "6\n");
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "core/store.h"
+#include "tests/unit/store_rows.h"
 #include "verp/mark.h"
 
 #define NOW INT64_C(1767225600000)
@@ -119,37 +120,6 @@ sqlx(struct env *e, const char *sql)
 		fail_msg("sqlite3 %s: %s", sql, err ? err : "failed");
 	g_free(err);
 	g_free(db);
-}
-
-static void
-row_text(void *ud, int ncol, const char *const *cols)
-{
-	GString *s = ud;
-
-	for (int i = 0; i < ncol; i++)
-		g_string_append_printf(s, "%s%s", i ? "|" : "",
-				       cols[i] ? cols[i] : "NULL");
-	g_string_append_c(s, '\n');
-}
-
-/* The rows of a query as "a|b\n" lines. */
-static char *
-q(struct env *e, const char *sql)
-{
-	GString *s = g_string_new(NULL);
-
-	assert_int_equal(store_query(e->st, sql, row_text, s, NULL), 0);
-	return g_string_free(s, FALSE);
-}
-
-static void
-assert_q(struct env *e, const char *sql, const char *want)
-{
-	char *got = q(e, sql);
-
-	if (strcmp(got, want) != 0)
-		fail_msg("%s\n got: %s\nwant: %s", sql, got, want);
-	g_free(got);
 }
 
 #define BODY                                                                   \
@@ -256,16 +226,16 @@ test_sasl_marked_and_recorded(void **state)
 	want = g_strdup_printf("1|1|%s|<m1@cust.test>|4AB12C|alice@cust.test|"
 			       "sasl|2|%" G_GINT64_FORMAT "\n",
 			       r.token, m->size);
-	assert_q(e,
-		 "SELECT id, account_id, token, message_id, queue_id, "
-		 "env_from, identity_source, rcpt_count, size FROM sends",
-		 want);
-	assert_q(e, "SELECT rcpt FROM send_rcpts ORDER BY rcpt",
-		 "a@remote.test\nb@remote.test\n");
-	assert_q(e,
-		 "SELECT length(fingerprint), substr(fingerprint, 1, 3) "
-		 "FROM sends",
-		 "292|f1:\n");
+	assert_rows(e->st,
+		    "SELECT id, account_id, token, message_id, queue_id, "
+		    "env_from, identity_source, rcpt_count, size FROM sends",
+		    want);
+	assert_rows(e->st, "SELECT rcpt FROM send_rcpts ORDER BY rcpt",
+		    "a@remote.test\nb@remote.test\n");
+	assert_rows(e->st,
+		    "SELECT length(fingerprint), substr(fingerprint, 1, 3) "
+		    "FROM sends",
+		    "292|f1:\n");
 	g_free(want);
 	g_free(addr);
 	mark_result_clear(&r);
@@ -365,7 +335,8 @@ run(struct env *e, const char *login, const char *env_from, int local,
 static long
 sends(struct env *e)
 {
-	char *n = q(e, "SELECT count(*) FROM sends WHERE token IS NOT NULL");
+	char *n = test_rows(
+		e->st, "SELECT count(*) FROM sends WHERE token IS NOT NULL");
 	long v = strtol(n, NULL, 10);
 
 	g_free(n);
@@ -480,8 +451,8 @@ test_suppression(void **state)
 	assert_string_equal(r.del_rcpts->pdata[0], "<Gone@Remote.test>");
 	assert_string_equal(r.del_rcpts->pdata[1], "<unsub@remote.test>");
 	mark_result_clear(&r);
-	assert_q(e, "SELECT rcpt FROM send_rcpts WHERE send_id = 2",
-		 "keep@remote.test\n");
+	assert_rows(e->st, "SELECT rcpt FROM send_rcpts WHERE send_id = 2",
+		    "keep@remote.test\n");
 	/* Nobody left: discarded, nothing recorded. */
 	run(e, "alice", "<a@cust.test>", 0, gone, &r);
 	assert_int_equal(r.reply, MARK_DISCARD);

@@ -13,6 +13,7 @@
 
 #include "core/metrics.h"
 #include "core/store.h"
+#include "tests/unit/store_rows.h"
 #include "tracking/classify.h"
 #include "tracking/form.h"
 #include "tracking/tracking.h"
@@ -394,44 +395,6 @@ hit(struct fixture *fx, enum url_kind kind, int64_t ts, uint64_t send,
 }
 
 static void
-collect(void *ud, int ncol, const char *const *cols)
-{
-	GString *out = ud;
-
-	for (int i = 0; i < ncol; i++)
-		g_string_append_printf(out, "%s%s", i ? "|" : "",
-				       cols[i] ? cols[i] : "NULL");
-	g_string_append_c(out, '\n');
-}
-
-/* The rows of a query as "a|b\n" lines (caller frees). */
-static char *
-rows(struct fixture *fx, const char *sql)
-{
-	GString *out = g_string_new(NULL);
-	GError *e = NULL;
-
-	if (store_query(fx->reader, sql, collect, out, &e) < 0) {
-		g_string_append(out, e->message);
-		g_error_free(e);
-	}
-	return g_string_free(out, FALSE);
-}
-
-static void
-assert_rows(struct fixture *fx, const char *sql, const char *want)
-{
-	char *got = rows(fx, sql);
-
-	int same = strcmp(got, want) == 0;
-
-	if (!same)
-		print_error("%s:\ngot:\n%swant:\n%s", sql, got, want);
-	g_free(got);
-	assert_true(same);
-}
-
-static void
 detail_row(void *ud, int64_t id, const struct store_event *ev)
 {
 	g_string_append_printf(ud, "%s %s\n", ev->type,
@@ -489,7 +452,7 @@ test_writer_events(void **state)
 		fx->w, hit(fx, URL_OPEN, NOW + 90000, serial, NULL, NULL, NULL),
 		0);
 	tracking_writer_stop(fx->w);
-	assert_rows(fx,
+	assert_rows(fx->reader,
 		    "SELECT type, account_id, send_id = 9001, machine, verdict,"
 		    " reason, ip, since_send_ms, url, why IS NOT NULL, detail"
 		    " FROM events ORDER BY ts_ms",
@@ -538,7 +501,7 @@ test_writer_unsubscribe(void **state)
 	assert_true(seq > 0);
 	/* Waited for: visible to another connection at once. */
 	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
-	assert_rows(fx,
+	assert_rows(fx->reader,
 		    "SELECT account_id, recipient, reason FROM "
 		    "suppressions",
 		    "7|user@example.org|unsubscribe\n");
@@ -549,7 +512,7 @@ test_writer_unsubscribe(void **state)
 						    "user@example.org", NULL),
 			 0);
 	/* The account, known only by its id, got a placeholder. */
-	assert_rows(fx, "SELECT id, name FROM accounts", "7|#7\n");
+	assert_rows(fx->reader, "SELECT id, name FROM accounts", "7|#7\n");
 	/* Twice: one event, one entry. Without a recipient (and no single
 	 * one recorded for the send): an event, no suppression. */
 	seq = tracking_writer_push(fx->w,
@@ -562,12 +525,12 @@ test_writer_unsubscribe(void **state)
 		1);
 	assert_int_equal(tracking_writer_wait(fx->w, seq, 10000), 1);
 	assert_rows(
-		fx,
+		fx->reader,
 		"SELECT send_id, recipient, verdict, dedup FROM events "
 		"ORDER BY id",
 		"42|user@example.org|human|unsubscribe:42:user@example.org\n"
 		"43|NULL|human|unsubscribe:43:*\n");
-	assert_rows(fx, "SELECT count(*) FROM suppressions", "1\n");
+	assert_rows(fx->reader, "SELECT count(*) FROM suppressions", "1\n");
 }
 
 static void
@@ -596,7 +559,7 @@ test_writer_burst(void **state)
 				 "https://c.example/", NULL),
 			     0);
 	tracking_writer_stop(fx->w);
-	assert_rows(fx,
+	assert_rows(fx->reader,
 		    "SELECT send_id, machine, verdict, reason, why FROM events "
 		    "ORDER BY ts_ms",
 		    "5|1|scanner|link-burst|one of several links of this "
@@ -630,7 +593,8 @@ test_writer_queue_full(void **state)
 	assert_int_equal(tracking_writer_start(fx->w, fx->st, fx->ckpt, NULL),
 			 0);
 	tracking_writer_stop(fx->w);
-	assert_rows(fx, "SELECT type, count(*) FROM events GROUP BY type",
+	assert_rows(fx->reader,
+		    "SELECT type, count(*) FROM events GROUP BY type",
 		    "open|3\nunsubscribe|1\n");
 }
 
@@ -662,7 +626,7 @@ test_writer_verifies_opens(void **state)
 		tracking_writer_push(fx->w, h, 0);
 	}
 	tracking_writer_stop(fx->w);
-	assert_rows(fx, "SELECT account_id, send_id, type FROM events",
+	assert_rows(fx->reader, "SELECT account_id, send_id, type FROM events",
 		    "42|4242|open\n");
 	v = metrics_render(fx->m);
 	assert_non_null(
@@ -699,7 +663,7 @@ event_id(struct fixture *fx, uint64_t send, int nth)
 		   "SELECT id FROM events WHERE send_id = %" G_GUINT64_FORMAT
 		   " ORDER BY id LIMIT 1 OFFSET %d",
 		   send, nth);
-	v = rows(fx, sql);
+	v = test_rows(fx->reader, sql);
 	id = g_ascii_strtoll(v, NULL, 10);
 	g_free(v);
 	assert_true(id > 0);
@@ -748,7 +712,7 @@ test_writer_first_opens(void **state)
 			     0);
 	tracking_writer_stop(fx->w);
 	assert_int_equal(store_event_add(fx->reader, &ev, NULL, NULL), 0);
-	assert_rows(fx,
+	assert_rows(fx->reader,
 		    "SELECT count(*), sum(event_id = (SELECT min(id) FROM "
 		    "events e WHERE e.type = 'open' AND e.send_id = o.send_id "
 		    "AND e.machine = o.machine)) FROM send_opens o",
@@ -828,7 +792,7 @@ test_writer_no_agent_store(void **state)
 	tracking_writer_push(
 		fx->w, hit(fx, URL_OPEN, NOW, 1, "Thunderbird", NULL, NULL), 0);
 	tracking_writer_stop(fx->w);
-	assert_rows(fx, "SELECT user_agent, reason FROM events",
+	assert_rows(fx->reader, "SELECT user_agent, reason FROM events",
 		    "NULL|no-machine-signal\n");
 }
 
