@@ -61,6 +61,38 @@ scoring_source_name(enum scoring_source s)
 							: "unknown";
 }
 
+unsigned
+scoring_event_prior(struct scoring_event *ev, unsigned prior)
+{
+	unsigned bit = 0;
+
+	switch (ev->type) {
+	case SCORING_EV_BOUNCE:
+		bit = SCORING_PRIOR_BOUNCE;
+		break;
+	case SCORING_EV_COMPLAINT:
+		bit = SCORING_PRIOR_COMPLAINT;
+		break;
+	case SCORING_EV_OPEN:
+		bit = ev->machine ? SCORING_PRIOR_OPEN_MACHINE
+				  : SCORING_PRIOR_OPEN_HUMAN;
+		break;
+	case SCORING_EV_CLICK:
+		bit = ev->machine ? SCORING_PRIOR_CLICK_MACHINE
+				  : SCORING_PRIOR_CLICK_HUMAN;
+		break;
+	case SCORING_EV_UNSUBSCRIBE:
+		bit = SCORING_PRIOR_UNSUB;
+		break;
+	default:
+		break;
+	}
+	ev->repeat = (prior & bit) != 0;
+	ev->engaged_before = (prior & (SCORING_PRIOR_OPEN_HUMAN |
+				       SCORING_PRIOR_CLICK_HUMAN)) != 0;
+	return bit;
+}
+
 enum scoring_bounce
 scoring_bounce_classify(const char *reason, const char *klass)
 {

@@ -70,6 +70,26 @@ enum scoring_bounce {
 enum scoring_bounce scoring_bounce_classify(const char *reason,
 					    const char *klass);
 
+/* The feedback a message has had, as bits: what makes a later event of
+ * the same kind a repeat, and whether a person engaged with it before.
+ * store_scoring_prior() gives the same bits (STORE_PRIOR_*, equal). */
+enum {
+	SCORING_PRIOR_BOUNCE = 1,
+	SCORING_PRIOR_COMPLAINT = 2,
+	SCORING_PRIOR_OPEN_HUMAN = 4,
+	SCORING_PRIOR_OPEN_MACHINE = 8,
+	SCORING_PRIOR_CLICK_HUMAN = 16,
+	SCORING_PRIOR_CLICK_MACHINE = 32,
+	SCORING_PRIOR_UNSUB = 64,
+};
+
+struct scoring_event;
+
+/* Sets ev->repeat and ev->engaged_before from prior, the bits of the
+ * feedback its message had before it, and returns ev's own bit (0 for
+ * an event that is not feedback), to be added for the next one. */
+unsigned scoring_event_prior(struct scoring_event *ev, unsigned prior);
+
 struct scoring_event {
 	int64_t ts_ms;
 	enum scoring_ev type;

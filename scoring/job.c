@@ -348,39 +348,12 @@ job_event_type(const char *type, enum scoring_ev *t)
 	return -1;
 }
 
-/* Whether the send already had feedback of this kind (counted once per
- * message and recipient), and a human engaged with it. */
-static void
-job_prior(struct scoring_event *ev, unsigned mask)
-{
-	unsigned bit = 0;
-
-	switch (ev->type) {
-	case SCORING_EV_BOUNCE:
-		bit = STORE_PRIOR_BOUNCE;
-		break;
-	case SCORING_EV_COMPLAINT:
-		bit = STORE_PRIOR_COMPLAINT;
-		break;
-	case SCORING_EV_OPEN:
-		bit = ev->machine ? STORE_PRIOR_OPEN_MACHINE
-				  : STORE_PRIOR_OPEN_HUMAN;
-		break;
-	case SCORING_EV_CLICK:
-		bit = ev->machine ? STORE_PRIOR_CLICK_MACHINE
-				  : STORE_PRIOR_CLICK_HUMAN;
-		break;
-	case SCORING_EV_UNSUBSCRIBE:
-		bit = STORE_PRIOR_UNSUB;
-		break;
-	default:
-		break;
-	}
-	ev->repeat = (mask & bit) != 0;
-	ev->engaged_before =
-		(mask & (STORE_PRIOR_OPEN_HUMAN | STORE_PRIOR_CLICK_HUMAN)) !=
-		0;
-}
+/* The store's bits of prior feedback are the engine's. */
+#define JOB_SAME_BIT(x) ((int)STORE_PRIOR_##x == (int)SCORING_PRIOR_##x)
+G_STATIC_ASSERT(JOB_SAME_BIT(BOUNCE) && JOB_SAME_BIT(COMPLAINT) &&
+		JOB_SAME_BIT(OPEN_HUMAN) && JOB_SAME_BIT(OPEN_MACHINE) &&
+		JOB_SAME_BIT(CLICK_HUMAN) && JOB_SAME_BIT(CLICK_MACHINE) &&
+		JOB_SAME_BIT(UNSUB));
 
 static int
 job_event(void *ud, const struct store_scoring_event *r)
@@ -406,7 +379,7 @@ job_event(void *ud, const struct store_scoring_event *r)
 	row.ev.fp = scoring_engine_fp(j->e, r->fingerprint);
 	row.ev.bounce = scoring_bounce_classify(r->reason, r->klass);
 	row.ev.machine = r->machine;
-	job_prior(&row.ev, mask);
+	scoring_event_prior(&row.ev, mask);
 	g_array_append_val(j->batch, row);
 	return 0;
 }

@@ -393,19 +393,8 @@ scoring_replay_parse(struct scoring_replay_parser *ps, char *line, size_t len,
 /* ---- the message table ---------------------------------------------------- */
 
 /* What the replay remembers of each message: its account, its content
- * fingerprint and which feedback was already counted. Keyed by a 64-bit
- * hash of the message id (open addressing, linear probing). */
-enum {
-	M_BOUNCED = 1,
-	M_COMPLAINED = 2,
-	M_ENGAGED = 4,
-	M_OPEN_HUMAN = 8,
-	M_OPEN_MACHINE = 16,
-	M_CLICK_HUMAN = 32,
-	M_CLICK_MACHINE = 64,
-	M_UNSUB = 128,
-};
-
+ * fingerprint and the feedback it had (SCORING_PRIOR_* bits). Keyed by a
+ * 64-bit hash of the message id (open addressing, linear probing). */
 struct replay_msg {
 	uint64_t key; /* 0: empty */
 	uint32_t account;
@@ -619,7 +608,6 @@ replay_feedback(struct replay *r, const struct scoring_replay_rec *rec,
 	struct replay_msg *m =
 		rec->message ? msgs_find(&r->msgs, msg_key(rec->message))
 			     : NULL;
-	uint8_t bit = 0;
 
 	if (m) {
 		ev->account = m->account;
@@ -627,34 +615,10 @@ replay_feedback(struct replay *r, const struct scoring_replay_rec *rec,
 	} else if (rec->fingerprint) {
 		ev->fp = scoring_engine_fp(r->e, rec->fingerprint);
 	}
-	switch (ev->type) {
-	case SCORING_EV_BOUNCE:
-		bit = M_BOUNCED;
+	if (ev->type == SCORING_EV_BOUNCE)
 		ev->bounce = scoring_bounce_classify(rec->reason, rec->klass);
-		break;
-	case SCORING_EV_COMPLAINT:
-		bit = M_COMPLAINED;
-		break;
-	case SCORING_EV_OPEN:
-		bit = ev->machine ? M_OPEN_MACHINE : M_OPEN_HUMAN;
-		break;
-	case SCORING_EV_CLICK:
-		bit = ev->machine ? M_CLICK_MACHINE : M_CLICK_HUMAN;
-		break;
-	case SCORING_EV_UNSUBSCRIBE:
-		bit = M_UNSUB;
-		break;
-	default:
-		break;
-	}
-	if (!m)
-		return;
-	ev->repeat = (m->flags & bit) != 0;
-	ev->engaged_before = (m->flags & M_ENGAGED) != 0;
-	m->flags |= bit;
-	if ((ev->type == SCORING_EV_OPEN || ev->type == SCORING_EV_CLICK) &&
-	    !ev->machine)
-		m->flags |= M_ENGAGED;
+	if (m)
+		m->flags |= (uint8_t)scoring_event_prior(ev, m->flags);
 }
 
 static int
