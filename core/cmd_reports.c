@@ -3,12 +3,12 @@
 #include <stdio.h>
 
 #include "core/app.h"
+#include "core/jsonval.h"
 
 static void
 reports_print(void *ud, const struct store_report_row *row)
 {
 	JsonBuilder *b = json_builder_new_immutable();
-	JsonNode *root;
 	char *s;
 
 	json_builder_begin_object(b);
@@ -41,12 +41,9 @@ reports_print(void *ud, const struct store_report_row *row)
 	json_builder_set_member_name(b, "error");
 	json_builder_add_string_value(b, row->error);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	s = json_to_string(root, FALSE);
+	s = jsonval_builder_finish(b);
 	printf("%s\n", s);
 	g_free(s);
-	json_node_unref(root);
-	g_object_unref(b);
 }
 
 static void

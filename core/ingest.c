@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/jsonval.h"
 #include "core/store.h"
 
 struct ingest_classifier {
@@ -283,41 +284,25 @@ ingest_arf_attribute(struct store *st, const struct report *r, int64_t *account,
 	return 0;
 }
 
-static void
-ingest_json_str(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
 /* The event detail of a complaint: what scoring and people may want. */
 static char *
 ingest_arf_detail(const struct report *r, const char *how)
 {
 	const struct report_feedback *f = r->feedback;
 	JsonBuilder *b;
-	JsonNode *root;
-	char *s;
 
 	if (!f)
 		return NULL;
 	b = json_builder_new_immutable();
 	json_builder_begin_object(b);
-	ingest_json_str(b, "feedback_type", f->type);
+	jsonval_add_str(b, "feedback_type", f->type);
 	json_builder_set_member_name(b, "incidents");
 	json_builder_add_int_value(b, f->incidents);
-	ingest_json_str(b, "user_agent", f->user_agent);
-	ingest_json_str(b, "source_ip", f->source_ip);
-	ingest_json_str(b, "attributed_by", how);
+	jsonval_add_str(b, "user_agent", f->user_agent);
+	jsonval_add_str(b, "source_ip", f->source_ip);
+	jsonval_add_str(b, "attributed_by", how);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	s = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return s;
+	return jsonval_builder_finish(b);
 }
 
 /* DMARC aggregate records, unless the same report came in before. */

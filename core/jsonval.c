@@ -153,3 +153,24 @@ jsonval_arr_obj(JsonArray *a, guint i)
 	n = json_array_get_element(a, i);
 	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
+
+void
+jsonval_add_str(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+char *
+jsonval_builder_finish(JsonBuilder *b)
+{
+	JsonNode *root = json_builder_get_root(b);
+	char *s = json_to_string(root, FALSE);
+
+	json_node_unref(root);
+	g_object_unref(b);
+	return s;
+}

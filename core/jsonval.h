@@ -36,4 +36,9 @@ int jsonval_null(JsonObject *o, const char *name);
 const char *jsonval_arr_str(JsonArray *a, guint i);
 JsonObject *jsonval_arr_obj(JsonArray *a, guint i);
 
+/* Building: adds the member "name": value, or null when value is NULL. */
+void jsonval_add_str(JsonBuilder *b, const char *name, const char *value);
+/* The builder's document as compact JSON text (caller frees); unrefs b. */
+char *jsonval_builder_finish(JsonBuilder *b);
+
 #endif

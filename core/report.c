@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "core/jsonval.h"
+
 static void
 report_rcpt_free(gpointer p)
 {
@@ -183,17 +185,6 @@ report_dmarc_add(struct report_dmarc *d)
 	return rec;
 }
 
-/* Adds "name": value, or null when value is NULL. */
-static void
-report_json_str(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
 static void
 report_json_token(JsonBuilder *b, const struct report_token *t)
 {
@@ -206,11 +197,11 @@ report_json_token(JsonBuilder *b, const struct report_token *t)
 	json_builder_set_member_name(b, "valid");
 	json_builder_add_boolean_value(b, t->valid == 1);
 	if (t->valid == 1) {
-		report_json_str(b, "account", t->account);
-		report_json_str(b, "message", t->message);
-		report_json_str(b, "key", t->key);
+		jsonval_add_str(b, "account", t->account);
+		jsonval_add_str(b, "message", t->message);
+		jsonval_add_str(b, "key", t->key);
 	} else {
-		report_json_str(b, "error", t->error);
+		jsonval_add_str(b, "error", t->error);
 	}
 	json_builder_end_object(b);
 }
@@ -224,15 +215,15 @@ report_json_rcpts(JsonBuilder *b, const struct report *r)
 		const struct report_rcpt *rc = r->rcpts->pdata[i];
 
 		json_builder_begin_object(b);
-		report_json_str(b, "recipient", rc->recipient);
-		report_json_str(b, "original_recipient",
+		jsonval_add_str(b, "recipient", rc->recipient);
+		jsonval_add_str(b, "original_recipient",
 				rc->original_recipient);
-		report_json_str(b, "action", rc->action);
-		report_json_str(b, "status", rc->status);
-		report_json_str(b, "reason", rc->reason);
-		report_json_str(b, "class", rc->klass);
-		report_json_str(b, "diagnostic", rc->diagnostic);
-		report_json_str(b, "remote_mta", rc->remote_mta);
+		jsonval_add_str(b, "action", rc->action);
+		jsonval_add_str(b, "status", rc->status);
+		jsonval_add_str(b, "reason", rc->reason);
+		jsonval_add_str(b, "class", rc->klass);
+		jsonval_add_str(b, "diagnostic", rc->diagnostic);
+		jsonval_add_str(b, "remote_mta", rc->remote_mta);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -247,19 +238,19 @@ report_json_feedback(JsonBuilder *b, const struct report_feedback *f)
 		return;
 	}
 	json_builder_begin_object(b);
-	report_json_str(b, "type", f->type);
-	report_json_str(b, "user_agent", f->user_agent);
-	report_json_str(b, "version", f->version);
-	report_json_str(b, "original_mail_from", f->original_mail_from);
+	jsonval_add_str(b, "type", f->type);
+	jsonval_add_str(b, "user_agent", f->user_agent);
+	jsonval_add_str(b, "version", f->version);
+	jsonval_add_str(b, "original_mail_from", f->original_mail_from);
 	json_builder_set_member_name(b, "original_rcpt_to");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < f->original_rcpt_to->len; i++)
 		json_builder_add_string_value(b, f->original_rcpt_to->pdata[i]);
 	json_builder_end_array(b);
-	report_json_str(b, "arrival_date", f->arrival_date);
-	report_json_str(b, "source_ip", f->source_ip);
-	report_json_str(b, "reported_domain", f->reported_domain);
-	report_json_str(b, "original_message_id", f->original_message_id);
+	jsonval_add_str(b, "arrival_date", f->arrival_date);
+	jsonval_add_str(b, "source_ip", f->source_ip);
+	jsonval_add_str(b, "reported_domain", f->reported_domain);
+	jsonval_add_str(b, "original_message_id", f->original_message_id);
 	json_builder_set_member_name(b, "incidents");
 	json_builder_add_int_value(b, f->incidents);
 	json_builder_end_object(b);
@@ -274,26 +265,26 @@ report_json_dmarc(JsonBuilder *b, const struct report_dmarc *d)
 		return;
 	}
 	json_builder_begin_object(b);
-	report_json_str(b, "org", d->org);
-	report_json_str(b, "report_id", d->report_id);
+	jsonval_add_str(b, "org", d->org);
+	jsonval_add_str(b, "report_id", d->report_id);
 	json_builder_set_member_name(b, "begin");
 	json_builder_add_int_value(b, d->begin);
 	json_builder_set_member_name(b, "end");
 	json_builder_add_int_value(b, d->end);
-	report_json_str(b, "domain", d->domain);
+	jsonval_add_str(b, "domain", d->domain);
 	json_builder_set_member_name(b, "records");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < d->records->len; i++) {
 		const struct report_dmarc_record *rec = d->records->pdata[i];
 
 		json_builder_begin_object(b);
-		report_json_str(b, "source_ip", rec->source_ip);
+		jsonval_add_str(b, "source_ip", rec->source_ip);
 		json_builder_set_member_name(b, "count");
 		json_builder_add_int_value(b, rec->count);
-		report_json_str(b, "disposition", rec->disposition);
-		report_json_str(b, "dkim", rec->dkim);
-		report_json_str(b, "spf", rec->spf);
-		report_json_str(b, "header_from", rec->header_from);
+		jsonval_add_str(b, "disposition", rec->disposition);
+		jsonval_add_str(b, "dkim", rec->dkim);
+		jsonval_add_str(b, "spf", rec->spf);
+		jsonval_add_str(b, "header_from", rec->header_from);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -310,13 +301,13 @@ report_to_json(const struct report *r, const char *file)
 	JsonNode *root;
 
 	json_builder_begin_object(b);
-	report_json_str(b, "file", file);
-	report_json_str(b, "kind", report_kind_name(r->kind));
+	jsonval_add_str(b, "file", file);
+	jsonval_add_str(b, "kind", report_kind_name(r->kind));
 	report_json_token(b, &r->token);
 	report_json_rcpts(b, r);
 	report_json_feedback(b, r->feedback);
 	report_json_dmarc(b, r->dmarc);
-	report_json_str(b, "error", r->error);
+	jsonval_add_str(b, "error", r->error);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	g_object_unref(b);

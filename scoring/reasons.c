@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/jsonval.h"
+
 static const char *const test_names[T_N] = {
 	[T_BOUNCE] = "bounce",	     [T_POLICY] = "policy",
 	[T_COMPLAINT] = "complaint", [T_ENGAGE] = "engagement",
@@ -332,8 +334,6 @@ sc_stats_json(struct scoring_engine *e, struct sc_account *a, int64_t now_ms)
 {
 	JsonBuilder *b = json_builder_new_immutable();
 	uint32_t w[SC_N], n60, new60, peak;
-	JsonNode *root;
-	char *out;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "at_ms");
@@ -368,9 +368,5 @@ sc_stats_json(struct scoring_engine *e, struct sc_account *a, int64_t now_ms)
 	json_builder_add_int_value(b, peak);
 	json_builder_end_object(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	out = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return out;
+	return jsonval_builder_finish(b);
 }

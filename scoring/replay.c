@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "core/jsonval.h"
 #include "scoring/engine.h"
 #include "scoring/rcptset.h"
 
@@ -484,7 +485,6 @@ replay_emit(void *ud, const struct scoring_change *c)
 {
 	struct replay *r = ud;
 	JsonBuilder *b;
-	JsonNode *root;
 	char *s;
 
 	if (c->from == c->to)
@@ -509,13 +509,10 @@ replay_emit(void *ud, const struct scoring_change *c)
 	json_builder_set_member_name(b, "source");
 	json_builder_add_string_value(b, scoring_source_name(c->source));
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	s = json_to_string(root, FALSE);
+	s = jsonval_builder_finish(b);
 	fputs(s, r->out);
 	fputc('\n', r->out);
 	g_free(s);
-	json_node_unref(root);
-	g_object_unref(b);
 	r->stats->changes++;
 }
 

@@ -4,18 +4,9 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "core/jsonval.h"
 #include "scoring/accounts.h"
 #include "scoring/actions.h"
-
-static void
-webhook_member_string(JsonBuilder *b, const char *name, const char *v)
-{
-	json_builder_set_member_name(b, name);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
 
 static void
 webhook_member_int(JsonBuilder *b, const char *name, int64_t v)
@@ -45,21 +36,19 @@ webhook_payload(const struct scoring_transition *t, const char *event_id,
 		const struct store_counts *traffic, int64_t window_ms)
 {
 	JsonBuilder *b = json_builder_new_immutable();
-	JsonNode *root;
-	char *out;
 
 	json_builder_begin_object(b);
-	webhook_member_string(b, "id", event_id);
-	webhook_member_string(b, "type", WEBHOOK_EVENT_TYPE);
+	jsonval_add_str(b, "id", event_id);
+	jsonval_add_str(b, "type", WEBHOOK_EVENT_TYPE);
 	webhook_member_int(b, "ts_ms", t->ts_ms);
 	json_builder_set_member_name(b, "account");
 	json_builder_begin_object(b);
 	webhook_member_int(b, "id", t->account_id);
-	webhook_member_string(b, "name", t->account);
+	jsonval_add_str(b, "name", t->account);
 	json_builder_end_object(b);
-	webhook_member_string(b, "from", t->from);
-	webhook_member_string(b, "to", t->to);
-	webhook_member_string(b, "source", t->source);
+	jsonval_add_str(b, "from", t->from);
+	jsonval_add_str(b, "to", t->to);
+	jsonval_add_str(b, "source", t->source);
 	json_builder_set_member_name(b, "reasons");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < t->n_reasons; i++)
@@ -71,16 +60,12 @@ webhook_payload(const struct scoring_transition *t, const char *event_id,
 		json_builder_add_int_value(b, t->sent);
 	else
 		json_builder_add_null_value(b);
-	webhook_member_string(b, "action", actions_state_effect(t->to));
+	jsonval_add_str(b, "action", actions_state_effect(t->to));
 	webhook_member_stats(b, t->stats_json);
 	json_builder_set_member_name(b, "traffic");
 	accounts_counts_json(b, traffic, window_ms);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	out = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return out;
+	return jsonval_builder_finish(b);
 }
 
 char *
