@@ -1,13 +1,13 @@
 # fbld: one non-recursive Makefile. Each module lists its sources, unit
 # tests and fuzz targets in its own module.mk, included below.
 #
-#   make            build build/release/fbld and fbld-ingest (installs Debian
-#                   packages as root)
+#   make            build build/release/fbld, fbld-daemon and fbld-ingest
+#                   (installs Debian packages as root)
 #   make check      ASan+UBSan+Werror build, then every unit and integration test
 #   make run        build and start `fbld serve` with embedded defaults (./var)
 #   make fuzz       libFuzzer binaries in build/fuzz (clang)
 #   make deps       install the Debian packages (root) or print the apt-get line
-#   make install    the two binaries into $(DESTDIR)$(PREFIX)/bin (/usr/local)
+#   make install    the three binaries into $(DESTDIR)$(PREFIX)/bin (/usr/local)
 #   make format-check / make format
 
 .DEFAULT_GOAL := all
@@ -18,6 +18,9 @@ B := build/$(VARIANT)
 
 PKGS := gmime-3.0 json-glib-1.0 sqlite3 libmicrohttpd libcurl libxml-2.0 \
 	milter libetpan libarchive zlib
+# What the front end `fbld` links (core/main.c): parse, ingest and
+# check-config need no more.
+FRONT_PKGS := gmime-3.0 json-glib-1.0 libxml-2.0 libarchive zlib
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith -Wcast-align \
@@ -49,16 +52,21 @@ endif
 
 # Flags of the libraries, computed once after `deps` has run.
 -include build/pkg.mk
-build/pkg.mk: | deps
+build/pkg.mk: Makefile | deps
 	@mkdir -p build
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
-	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -lpthread -lm"; } > $@.tmp
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -lpthread -lm"; \
+	   echo "PKG_FRONT_LIBS := $$(pkg-config --libs $(FRONT_PKGS)) -lpthread -lm"; \
+	} > $@.tmp
 	@mv $@.tmp $@
 
 FBLD_VERSION := 0.1.0
 CPPFLAGS := -I. -D_GNU_SOURCE -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 \
 	-DFBLD_VERSION='"$(FBLD_VERSION)"'
-CFLAGS := -std=c17 $(WARN) $(OPT) -MMD -MP
+# Sections per function let the front end `fbld` leave out (--gc-sections)
+# the code of the subcommands it hands to fbld-daemon, and so the libraries
+# that code needs.
+CFLAGS := -std=c17 $(WARN) $(OPT) -ffunction-sections -fdata-sections -MMD -MP
 
 # Filled by the module fragments.
 LIB_SRCS :=
@@ -86,7 +94,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:tests/fuzz/%.c=build/fuzz/bin/%)
 .PHONY: all check run deps deps-test fuzz fuzz-smoke clean format format-check \
 	test-bins bench golden install
 
-all: deps $(B)/fbld $(B)/fbld-ingest
+all: deps $(B)/fbld $(B)/fbld-daemon $(B)/fbld-ingest
 
 deps:
 	@./mk/deps.sh mk/packages.build
@@ -113,9 +121,25 @@ $(LIBFBLD): $(LIB_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(B)/fbld: $(MAIN_OBJS) $(LIBFBLD)
+# fbld-daemon: every subcommand, every library.
+$(B)/fbld-daemon: $(MAIN_OBJS) $(LIBFBLD)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS) $(MALLOC_LIBS)
+
+# fbld, the front end: core/main.c built with FBLD_FRONT_END runs parse,
+# ingest and check-config and execs fbld-daemon (beside it) for the
+# rest. The linker drops what those four never reach, and with it every
+# use of SQLite, libcurl, libetpan, libmicrohttpd and libmilter.
+FRONT_OBJS := $(B)/obj/core/main-front.o \
+	$(filter-out $(B)/obj/core/main.o,$(MAIN_OBJS))
+$(B)/obj/core/main-front.o: core/main.c | build/pkg.mk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (front end)")
+	$(Q)$(CC) $(CPPFLAGS) -DFBLD_FRONT_END $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/fbld: $(FRONT_OBJS) $(LIBFBLD)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDOPT) -Wl,--gc-sections -o $@ $(FRONT_OBJS) $(LIBFBLD) \
+		$(PKG_FRONT_LIBS) $(MALLOC_LIBS)
 
 # fbld-ingest: one process per bounce from the MTA's pipe transport, so it
 # links GLib only (about 1 ms of CPU to start instead of about 20 ms).
@@ -143,7 +167,7 @@ $(B)/fuzz/replay-%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDOPT) -o $@ $^ $(PKG_LIBS)
 
-test-bins: $(B)/fbld $(B)/fbld-ingest $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
+test-bins: $(B)/fbld $(B)/fbld-daemon $(B)/fbld-ingest $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
 check: deps-test
 	@$(MAKE) --no-print-directory VARIANT=asan test-bins
@@ -182,12 +206,14 @@ format:
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRCS) && echo "format-check: ok"
 
-# Installs the two binaries (release) under $(DESTDIR)$(PREFIX)/bin, where
-# contrib/fbld.service and the MTA examples in docs/ expect them.
+# Installs the three binaries (release) under $(DESTDIR)$(PREFIX)/bin, where
+# contrib/fbld.service and the MTA examples in docs/ expect them; fbld runs
+# the fbld-daemon installed beside it.
 PREFIX ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(B)/fbld $(B)/fbld-ingest $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(B)/fbld $(B)/fbld-daemon $(B)/fbld-ingest \
+		$(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build
@@ -196,4 +222,5 @@ clean:
 # that a changed header rebuilds whatever uses it.
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) \
 	$(UNIT_TESTS:%.c=$(B)/obj/%.d) $(TEST_HELPERS:%.c=$(B)/obj/%.d) \
-	$(FUZZ_TARGETS:%.c=$(B)/obj/%.d) $(B)/obj/tests/fuzz/replay_main.d
+	$(FUZZ_TARGETS:%.c=$(B)/obj/%.d) $(B)/obj/tests/fuzz/replay_main.d \
+	$(B)/obj/core/main-front.d
