@@ -46,8 +46,12 @@ OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # quarter of the instructions of `fbld parse` (docs/bounces.md, Speed).
 # Sanitizer and fuzz builds keep their own allocator, and fbld-ingest
 # (one small allocation-light process per message) the C library's.
+# The front end `fbld` (parse: short, one thread) links mimalloc instead:
+# about 9% fewer instructions over the corpus than with jemalloc, and
+# jemalloc's start-up alone touches about 130 pages.
 LDOPT :=
 MALLOC_LIBS := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
+FRONT_MALLOC_LIBS := -Wl,--push-state,--no-as-needed -lmimalloc -Wl,--pop-state
 endif
 
 # Flags of the libraries, computed once after `deps` has run.
@@ -139,7 +143,7 @@ $(B)/obj/core/main-front.o: core/main.c | build/pkg.mk
 $(B)/fbld: $(FRONT_OBJS) $(LIBFBLD)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDOPT) -Wl,--gc-sections -o $@ $(FRONT_OBJS) $(LIBFBLD) \
-		$(PKG_FRONT_LIBS) $(MALLOC_LIBS)
+		$(PKG_FRONT_LIBS) $(FRONT_MALLOC_LIBS)
 
 # fbld-ingest: one process per bounce from the MTA's pipe transport, so it
 # links GLib only (about 1 ms of CPU to start instead of about 20 ms).
