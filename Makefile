@@ -32,6 +32,9 @@ CC := gcc
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 LDOPT := -fsanitize=address,undefined
+# ASan's table of each file's globals keeps every function of the file, so
+# --gc-sections cannot drop the daemon's code: the front end links all.
+FRONT_LIBS = $(PKG_LIBS)
 else ifeq ($(VARIANT),fuzz)
 CC := clang
 OPT := -O1 -g -fno-omit-frame-pointer \
@@ -56,6 +59,7 @@ endif
 
 # Flags of the libraries, computed once after `deps` has run.
 -include build/pkg.mk
+FRONT_LIBS ?= $(PKG_FRONT_LIBS)
 build/pkg.mk: Makefile | deps
 	@mkdir -p build
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
@@ -143,7 +147,7 @@ $(B)/obj/core/main-front.o: core/main.c | build/pkg.mk
 $(B)/fbld: $(FRONT_OBJS) $(LIBFBLD)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDOPT) -Wl,--gc-sections -o $@ $(FRONT_OBJS) $(LIBFBLD) \
-		$(PKG_FRONT_LIBS) $(FRONT_MALLOC_LIBS)
+		$(FRONT_LIBS) $(FRONT_MALLOC_LIBS)
 
 # fbld-ingest: one process per bounce from the MTA's pipe transport, so it
 # links GLib only (about 1 ms of CPU to start instead of about 20 ms).
