@@ -19,8 +19,9 @@ B := build/$(VARIANT)
 PKGS := gmime-3.0 json-glib-1.0 sqlite3 libmicrohttpd libcurl libxml-2.0 \
 	milter libetpan libarchive zlib
 # What the front end `fbld` links (core/main.c): parse, ingest and
-# check-config need no more.
-FRONT_PKGS := gmime-3.0 json-glib-1.0 libxml-2.0 libarchive zlib
+# check-config need no more. libxml2 and libarchive, for DMARC reports
+# only, are opened at the first one (fbl/dmarc_libs.h).
+FRONT_PKGS := gmime-3.0 json-glib-1.0 zlib
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith -Wcast-align \

@@ -4,6 +4,7 @@
 #include <libxml/xmlreader.h>
 #include <string.h>
 
+#include "fbl/dmarc_libs.h"
 #include "fbl/fbl.h"
 
 /* No XML_PARSE_NOENT (entity substitution), no XML_PARSE_DTDLOAD, no
@@ -161,15 +162,16 @@ dmarc_is_section(const char *name)
 
 /* Walks the document with the streaming reader, one section at a time. */
 static int
-dmarc_read(xmlTextReaderPtr rd, struct dmarc_xml *x, GError **error)
+dmarc_read(const struct dmarc_libs *l, xmlTextReaderPtr rd, struct dmarc_xml *x,
+	   GError **error)
 {
-	int rc = xmlTextReaderRead(rd), root = 0;
+	int rc = l->xmlTextReaderRead(rd), root = 0;
 
 	while (rc == 1) {
-		int type = xmlTextReaderNodeType(rd);
-		int depth = xmlTextReaderDepth(rd);
+		int type = l->xmlTextReaderNodeType(rd);
+		int depth = l->xmlTextReaderDepth(rd);
 		const char *name =
-			(const char *)xmlTextReaderConstLocalName(rd);
+			(const char *)l->xmlTextReaderConstLocalName(rd);
 		xmlNode *n;
 
 		if (!name)
@@ -190,13 +192,13 @@ dmarc_read(xmlTextReaderPtr rd, struct dmarc_xml *x, GError **error)
 			root = 1;
 		} else if (type == XML_READER_TYPE_ELEMENT && depth == 1 &&
 			   dmarc_is_section(name)) {
-			if (!(n = xmlTextReaderExpand(rd)))
+			if (!(n = l->xmlTextReaderExpand(rd)))
 				break;
 			dmarc_section(x, name, n);
-			rc = xmlTextReaderNext(rd);
+			rc = l->xmlTextReaderNext(rd);
 			continue;
 		}
-		rc = xmlTextReaderRead(rd);
+		rc = l->xmlTextReaderRead(rd);
 	}
 	if (rc != 0 || x->xml_error) {
 		g_set_error(error, DMARC_ERROR, DMARC_ERR_XML, "XML: %s",
@@ -214,20 +216,25 @@ dmarc_read(xmlTextReaderPtr rd, struct dmarc_xml *x, GError **error)
 static struct report_dmarc *
 dmarc_parse_once(const char *xml, size_t len, char **problem, GError **error)
 {
-	struct dmarc_xml x = { .d = report_dmarc_new() };
-	xmlTextReaderPtr rd = xmlReaderForMemory(xml, (int)len, "dmarc.xml",
-						 NULL, DMARC_XML_OPTIONS);
+	const struct dmarc_libs *l = dmarc_libs(error);
+	struct dmarc_xml x;
+	xmlTextReaderPtr rd;
 	int rc;
 
+	if (!l)
+		return NULL;
+	x = (struct dmarc_xml){ .d = report_dmarc_new() };
+	rd = l->xmlReaderForMemory(xml, (int)len, "dmarc.xml", NULL,
+				   DMARC_XML_OPTIONS);
 	if (!rd) {
 		g_set_error(error, DMARC_ERROR, DMARC_ERR_XML,
 			    "XML: cannot start the parser");
 		report_dmarc_free(x.d);
 		return NULL;
 	}
-	xmlTextReaderSetStructuredErrorHandler(rd, dmarc_xml_error, &x);
-	rc = dmarc_read(rd, &x, error);
-	xmlFreeTextReader(rd);
+	l->xmlTextReaderSetStructuredErrorHandler(rd, dmarc_xml_error, &x);
+	rc = dmarc_read(l, rd, &x, error);
+	l->xmlFreeTextReader(rd);
 	g_free(x.xml_error);
 	if (rc < 0) {
 		g_free(x.problem);

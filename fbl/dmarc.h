@@ -19,8 +19,8 @@
  * at REPORT_FIELD_MAX (report.h); only one <record> subtree is in memory
  * at a time.
  *
- * Pure (no I/O, clock or logging); thread-safe once fbl_register() has
- * initialised libxml2.
+ * Pure (no I/O, clock or logging) and thread-safe. libxml2 and libarchive
+ * are loaded and initialised at the first report (fbl/dmarc_libs.h).
  */
 #ifndef FBLD_DMARC_H
 #define FBLD_DMARC_H
@@ -39,6 +39,7 @@ enum dmarc_err {
 	DMARC_ERR_XML,	       /* not well-formed */
 	DMARC_ERR_REFUSED,     /* DOCTYPE, not UTF-8 compatible */
 	DMARC_ERR_NOT_DMARC,   /* XML, but no <feedback> report */
+	DMARC_ERR_LIBRARY,     /* libxml2 or libarchive cannot be loaded */
 };
 
 #define DMARC_ERROR (dmarc_error_quark())

@@ -1,10 +1,9 @@
 /* dmarc_unpack: gzip and zip attachments to XML, within DMARC_XML_MAX. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "fbl/dmarc.h"
+#include "fbl/dmarc_libs.h"
 
 G_DEFINE_QUARK(fbld - dmarc - error - quark, dmarc_error)
 
@@ -71,27 +70,28 @@ dmarc_gunzip(const guint8 *data, size_t len, GByteArray *out, GError **error)
 }
 
 static int
-dmarc_zip_is_xml(struct archive_entry *e)
+dmarc_zip_is_xml(const struct dmarc_libs *l, struct archive_entry *e)
 {
-	const char *name = archive_entry_pathname(e);
+	const char *name = l->archive_entry_pathname(e);
 	size_t n = name ? strlen(name) : 0;
 
-	return archive_entry_filetype(e) == AE_IFREG && n > 4 &&
+	return l->archive_entry_filetype(e) == AE_IFREG && n > 4 &&
 	       g_ascii_strcasecmp(name + n - 4, ".xml") == 0;
 }
 
 static int
-dmarc_zip_read(struct archive *a, GByteArray *out, GError **error)
+dmarc_zip_read(const struct dmarc_libs *l, struct archive *a, GByteArray *out,
+	       GError **error)
 {
 	guint8 buf[65536];
 	la_ssize_t n;
 
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+	while ((n = l->archive_read_data(a, buf, sizeof(buf))) > 0)
 		if (dmarc_append(out, buf, (size_t)n, error) < 0)
 			return -1;
 	if (n < 0) {
 		g_set_error(error, DMARC_ERROR, DMARC_ERR_UNPACK, "zip: %s",
-			    archive_error_string(a));
+			    l->archive_error_string(a));
 		return -1;
 	}
 	return 0;
@@ -101,27 +101,31 @@ dmarc_zip_read(struct archive *a, GByteArray *out, GError **error)
 static int
 dmarc_unzip(const guint8 *data, size_t len, GByteArray *out, GError **error)
 {
-	struct archive *a = archive_read_new();
+	const struct dmarc_libs *l = dmarc_libs(error);
+	struct archive *a;
 	struct archive_entry *e;
 	int rc = -1, r;
 
-	archive_read_support_format_zip(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+	if (!l)
+		return -1;
+	a = l->archive_read_new();
+	l->archive_read_support_format_zip(a);
+	if (l->archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		g_set_error(error, DMARC_ERROR, DMARC_ERR_UNPACK, "zip: %s",
-			    archive_error_string(a));
+			    l->archive_error_string(a));
 		goto out;
 	}
 	for (int i = 0; i < DMARC_ZIP_ENTRIES_MAX; i++) {
-		r = archive_read_next_header(a, &e);
+		r = l->archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			g_set_error(error, DMARC_ERROR, DMARC_ERR_UNPACK,
-				    "zip: %s", archive_error_string(a));
+				    "zip: %s", l->archive_error_string(a));
 			goto out;
 		}
-		if (dmarc_zip_is_xml(e)) {
-			rc = dmarc_zip_read(a, out, error);
+		if (dmarc_zip_is_xml(l, e)) {
+			rc = dmarc_zip_read(l, a, out, error);
 			goto out;
 		}
 	}
@@ -129,7 +133,7 @@ dmarc_unzip(const guint8 *data, size_t len, GByteArray *out, GError **error)
 		    "zip: no .xml file among the first %d entries",
 		    DMARC_ZIP_ENTRIES_MAX);
 out:
-	archive_read_free(a);
+	l->archive_read_free(a);
 	return rc;
 }
 

@@ -1,25 +1,24 @@
 /* fbl: see fbl.h. */
 #include "fbl/fbl.h"
 
-#include <libxml/parser.h>
 #include <string.h>
 
 #include "core/ingest.h"
 #include "core/report.h"
 #include "fbl/arf.h"
 #include "fbl/dmarc.h"
+#include "fbl/dmarc_libs.h"
 
 void
 fbl_init(void)
 {
-	/* libxml2 wants its globals set up once, before threads use it. */
-	xmlInitParser();
+	/* A failure shows again at the first report, where it is reported. */
+	(void)dmarc_libs(NULL);
 }
 
 void
 fbl_register(struct ingest *in)
 {
-	fbl_init();
 	ingest_add_classifier(in, "dmarc", dmarc_classify, NULL);
 	ingest_add_classifier(in, "arf", arf_classify, NULL);
 }

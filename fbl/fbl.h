@@ -24,11 +24,11 @@
 
 struct ingest;
 
-/* Sets up the libraries the parsers use (libxml2); once, from the main
- * thread, before any thread parses. */
+/* Loads and sets up the libraries the DMARC parser uses (libxml2,
+ * libarchive) now rather than at the first report (fbl/dmarc_libs.h). */
 void fbl_init(void);
-/* fbl_init(), then registers the DMARC aggregate classifier and the ARF
- * one; call before any other classifier is registered. */
+/* Registers the DMARC aggregate classifier and the ARF one; call before
+ * any other classifier is registered. */
 void fbl_register(struct ingest *in);
 
 /* The decoded content of a leaf part, at most max bytes; *truncated (may
