@@ -18,10 +18,10 @@ B := build/$(VARIANT)
 
 PKGS := gmime-3.0 json-glib-1.0 sqlite3 libmicrohttpd libcurl libxml-2.0 \
 	milter libetpan libarchive zlib
-# What the front end `fbld` links (core/main.c): parse, ingest and
+# What the front end `fbld` links (core/main.c): parse, token, ingest and
 # check-config need no more. libxml2 and libarchive, for DMARC reports
 # only, are opened at the first one (fbl/dmarc_libs.h).
-FRONT_PKGS := gmime-3.0 json-glib-1.0 zlib
+FRONT_PKGS := gmime-3.0 json-glib-1.0 sqlite3 zlib
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith -Wcast-align \
@@ -136,9 +136,9 @@ $(B)/fbld-daemon: $(MAIN_OBJS) $(LIBFBLD)
 	$(Q)$(CC) $(LDOPT) -o $@ $(MAIN_OBJS) $(LIBFBLD) $(PKG_LIBS) $(MALLOC_LIBS)
 
 # fbld, the front end: core/main.c built with FBLD_FRONT_END runs parse,
-# ingest and check-config and execs fbld-daemon (beside it) for the
+# token, ingest and check-config and execs fbld-daemon (beside it) for the
 # rest. The linker drops what those four never reach, and with it every
-# use of SQLite, libcurl, libetpan, libmicrohttpd and libmilter.
+# use of libcurl, libetpan, libmicrohttpd, libmilter and libxml2.
 FRONT_OBJS := $(B)/obj/core/main-front.o \
 	$(filter-out $(B)/obj/core/main.o,$(MAIN_OBJS))
 $(B)/obj/core/main-front.o: core/main.c | build/pkg.mk

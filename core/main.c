@@ -3,15 +3,15 @@
  * main: dispatches the subcommand; each lives in core/cmd_*.c.
  *
  * This file is built twice. As `fbld-daemon` (FBLD_FRONT_END undefined) it
- * runs every subcommand. As `fbld`, the front end, it runs the subcommands
- * that need no more than GMime, json-glib, libxml2 and libarchive (parse,
- * ingest, check-config) itself, and hands every other one to the
- * fbld-daemon beside it with execv(), argv unchanged (so ps and the logs
- * still say fbld, and the process id stays). Linked only against those
- * libraries, `fbld parse` starts in a third of the time: loading and
- * relocating the 62 shared objects that libcurl, libetpan, libmicrohttpd,
- * libmilter and SQLite bring costs about 15 ms at every start
- * (docs/bounces.md, Speed).
+ * runs every subcommand. As `fbld`, the front end, it runs parse, token,
+ * ingest and check-config itself, linked against GMime, json-glib and
+ * SQLite only (libxml2 and libarchive are opened at the first DMARC
+ * report, fbl/dmarc_libs.h), and hands every other subcommand to the
+ * fbld-daemon in its own directory with execv(), argv unchanged: the
+ * process id stays, and ps and the logs still say fbld. Loading and
+ * relocating the sixty shared objects that libcurl, libetpan,
+ * libmicrohttpd and libmilter bring cost every `fbld parse` or
+ * `fbld token mint` about 20 ms of CPU (docs/bounces.md, Speed).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ static const struct fbld_cmd fbld_cmds[] = {
 	  "store one message from stdin in the spool (MTA pipe transport)" },
 	{ "parse", cmd_parse,
 	  "classify messages offline and print one JSON line each" },
-	{ "token", FBLD_IN_DAEMON(cmd_token),
+	{ "token", cmd_token,
 	  "mint/verify VERP tokens, tracking URLs (MTAs without a milter)" },
 	{ "reports", FBLD_IN_DAEMON(cmd_reports),
 	  "list the raw reports kept in the store" },

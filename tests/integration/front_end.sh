@@ -1,6 +1,6 @@
 #!/bin/sh
-# front_end: `fbld` is the front end (core/main.c). It runs parse, ingest
-# and check-config itself and execs every other subcommand in the
+# front_end: `fbld` is the front end (core/main.c). It runs parse, token,
+# ingest and check-config itself and execs every other subcommand in the
 # fbld-daemon beside it: same process, argv unchanged (ps and the logs
 # still say fbld). Without fbld-daemon beside it such a subcommand fails
 # with a message naming the missing binary, and parse still works.
