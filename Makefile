@@ -121,7 +121,16 @@ endif
 # Keep intermediate objects of tests and fuzz targets.
 .SECONDARY:
 
-$(B)/obj/%.o: %.c | build/pkg.mk
+# The flags the objects of this variant were compiled with: when they
+# change (an option added here), every object is compiled again instead of
+# being linked stale.
+FLAGS_NOW := $(CC) $(CPPFLAGS) $(CFLAGS)
+ifneq ($(file <$(B)/cflags),$(FLAGS_NOW))
+$(shell mkdir -p $(B))
+$(file >$(B)/cflags,$(FLAGS_NOW))
+endif
+
+$(B)/obj/%.o: %.c $(B)/cflags | build/pkg.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -141,7 +150,7 @@ $(B)/fbld-daemon: $(MAIN_OBJS) $(LIBFBLD)
 # use of libcurl, libetpan, libmicrohttpd, libmilter and libxml2.
 FRONT_OBJS := $(B)/obj/core/main-front.o \
 	$(filter-out $(B)/obj/core/main.o,$(MAIN_OBJS))
-$(B)/obj/core/main-front.o: core/main.c | build/pkg.mk
+$(B)/obj/core/main-front.o: core/main.c $(B)/cflags | build/pkg.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (front end)")
 	$(Q)$(CC) $(CPPFLAGS) -DFBLD_FRONT_END $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
