@@ -10,6 +10,12 @@
 # (median, p99, from its log) and the full protocol round trip of one
 # transaction measured by tests/lib/milter_client (median, p99).
 #
+# FLOOR=1 adds a third run to each round: Postfix with tests/lib/null_milter
+# in place of fbld milter, a libmilter filter that negotiates the same steps
+# and macros and asks for the same three modifications, and does nothing
+# else. Its ratio is the floor set by libmilter and by Postfix's side of
+# the milter protocol: what no work saved inside fbld milter can go past.
+#
 # Needs root and Debian's postfix; uses build/release (run `make` first;
 # the milter_client helper is built here when missing). Not a test: no
 # assertion on the numbers.
@@ -26,9 +32,13 @@ REUSE=${REUSE:+-d}
 SOCKET=${SOCKET:-unix}
 FBLD=${FBLD:-$TOP/build/release/fbld}
 CLIENT=$TOP/build/release/tests/milter_client
+NULL_MILTER=$TOP/build/release/tests/null_milter
+FLOOR=${FLOOR:-}
 export FBLD
 [ -x "$FBLD" ] || { echo "bench: build $FBLD first (make)" >&2; exit 1; }
 [ -x "$CLIENT" ] || make -C "$TOP" --no-print-directory build/release/tests/milter_client >/dev/null
+[ -z "$FLOOR" ] || [ -x "$NULL_MILTER" ] ||
+	make -C "$TOP" --no-print-directory build/release/tests/null_milter >/dev/null
 TESTS_TMP=$(mktemp -d /tmp/fbld-bench.XXXXXX)
 export TESTS_TMP
 . "$TOP/tests/lib/common.sh"
@@ -39,8 +49,13 @@ pf_usable || { echo "bench: needs root and Debian's postfix" >&2; exit 77; }
 SINK_PORT=$(free_port)
 if [ "$SOCKET" = inet ]; then
 	MILTER=inet:127.0.0.1:$(free_port)
+	NULL_PORT=$(free_port)
+	NULL=inet:127.0.0.1:$NULL_PORT
+	NULL_SPEC=inet:$NULL_PORT@127.0.0.1
 else
 	MILTER=unix:$T/milter.sock
+	NULL=unix:$T/null.sock
+	NULL_SPEC=$NULL
 fi
 fbld_config "[log]
 level = info
@@ -111,6 +126,13 @@ MILTER_PID=$!
 PIDS="$PIDS $MILTER_PID"
 wait_for "grep -q 'milter: listening' '$T/milter.log'" ||
 	fail "fbld milter did not come up"
+if [ -n "$FLOOR" ]; then
+	"$NULL_MILTER" --modify "$NULL_SPEC" >>"$T/null.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for "grep -q 'milter: listening' '$T/null.log'" ||
+		fail "null_milter did not come up"
+	[ "$SOCKET" = inet ] || chmod 666 "$T/null.sock"
+fi
 
 # Rounds alternate without and with the milter, so that whatever else the
 # machine does weighs on both alike.
@@ -121,6 +143,10 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	pf_conf "smtpd_milters = $MILTER" "non_smtpd_milters = $MILTER" \
 		"milter_default_action = tempfail"
 	run "postfix+milter"
+	if [ -n "$FLOOR" ]; then
+		pf_conf "smtpd_milters = $NULL" "non_smtpd_milters = $NULL"
+		run "postfix+null"
+	fi
 	r=$((r + 1))
 done
 # CPU seconds the milter process used (user + system), all rounds.
@@ -143,6 +169,11 @@ print("median of %d rounds: postfix accepted %.1f delivered %.1f msg/s; "
       "postfix+milter accepted %.1f delivered %.1f msg/s"
       % (len(rates["postfix"]), a[0], a[1], b[0], b[1]))
 print("ratio (with/without): accepted %.2f  delivered %.2f" % (b[0] / a[0], b[1] / a[1]))
+if "postfix+null" in med:
+    c = med["postfix+null"]
+    print("floor (null_milter: libmilter and Postfix's milter protocol, same modifications): "
+          "accepted %.1f delivered %.1f msg/s, ratio accepted %.2f delivered %.2f"
+          % (c[0], c[1], c[0] / a[0], c[1] / a[1]))
 us = sorted(int(m.group(1)) for m in
             (re.search(r" marked .* us=(\d+)", l) for l in open(sys.argv[2])) if m)
 def pct(p): return us[min(len(us) - 1, int(len(us) * p))]

@@ -279,6 +279,7 @@ enum store_stmt {
 	S_TRACKING_SUPPRESSION_INSERT,
 	S_TRACKING_LAST_EVENT,
 	S_TRACKING_FIRST_OPEN,
+	S_MILTER_READ_BEGIN,
 	S_NSTMT
 };
 
@@ -463,9 +464,13 @@ static const char *const store_sql[S_NSTMT] = {
 				      "accounts WHERE id = ?1",
 	[S_MILTER_DOMAIN_LOOKUP] = "SELECT account_id, bounce_domain FROM "
 				   "account_domains WHERE domain = ?1",
+	/* Not "recipient IN (?2, lower(?2))": an IN list of variables is
+	 * built into a temporary b-tree on every execution. */
 	[S_MILTER_SUPPRESSION] = "SELECT 1 FROM suppressions WHERE "
-				 "account_id = ?1 AND recipient IN (?2, "
-				 "lower(?2))",
+				 "account_id = ?1 AND recipient = ?2 "
+				 "UNION ALL SELECT 1 FROM suppressions WHERE "
+				 "account_id = ?1 AND recipient = lower(?2) "
+				 "LIMIT 1",
 	[S_MILTER_RCPTS_SINCE] = "SELECT coalesce(sum(rcpt_count), 0) FROM "
 				 "sends WHERE account_id = ?1 AND "
 				 "created_ms >= ?2",
@@ -542,6 +547,7 @@ static const char *const store_sql[S_NSTMT] = {
 	[S_TRACKING_FIRST_OPEN] =
 		"INSERT INTO send_opens (send_id, machine, event_id) "
 		"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[S_MILTER_READ_BEGIN] = "BEGIN DEFERRED",
 };
 
 struct store {
@@ -2548,5 +2554,18 @@ store_suppression_add(struct store *st, uint32_t account, const char *recipient,
 		return -1;
 	if (added)
 		*added = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+/* ---- milter: read transactions ---- */
+
+int
+store_read_begin(struct store *st, GError **error)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MILTER_READ_BEGIN, error);
+
+	if (!s || store_exec_stmt(st, s, error) < 0)
+		return -1;
+	st->in_tx = 1;
 	return 0;
 }

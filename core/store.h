@@ -59,6 +59,11 @@ int store_schema_version(void);
 int store_begin(struct store *st, GError **error);
 int store_commit(struct store *st, GError **error);
 void store_rollback(struct store *st);
+/* A read transaction (BEGIN DEFERRED), ended by store_commit() or
+ * store_rollback(): the statements in it share one snapshot and take the
+ * WAL read lock once, instead of once each. Writes inside it may fail
+ * with SQLITE_BUSY when another connection wrote since it began. */
+int store_read_begin(struct store *st, GError **error);
 
 /* ---- accounts ---------------------------------------------------------- */
 

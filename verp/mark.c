@@ -738,19 +738,34 @@ mark_settings(const struct mark_ctx *ctx, struct store *st,
 	return 0;
 }
 
-/* The account's id, state and name into r; 1 when it vanished. */
+/* The account's id, inside the read transaction mark_process() began: an
+ * account named for the first time is created between two read
+ * transactions, as a write cannot join a snapshot another connection may
+ * have moved past. */
 static int
-mark_account(struct store *st, struct mark_work *w, int64_t now_ms,
+mark_account_id(struct store *st, const struct mark_work *w, uint32_t *id,
+		GError **error)
+{
+	int r;
+
+	*id = (uint32_t)w->ident.id;
+	if (!w->ident.name ||
+	    (r = store_account_find(st, w->ident.name, id, error)) == 0)
+		return 0;
+	if (r < 0 || store_commit(st, error) < 0 ||
+	    store_account_ensure(st, w->ident.name, id, error) < 0)
+		return -1;
+	return store_read_begin(st, error);
+}
+
+/* The account's state and name into r; 1 when it vanished. */
+static int
+mark_account(struct store *st, uint32_t id, int64_t now_ms,
 	     struct mark_result *r, GError **error)
 {
 	struct store_account_state s;
-	uint32_t id = (uint32_t)w->ident.id;
-	int found;
+	int found = store_account_state_get(st, id, now_ms, &s, error);
 
-	if (w->ident.name &&
-	    store_account_ensure(st, w->ident.name, &id, error) < 0)
-		return -1;
-	found = store_account_state_get(st, id, now_ms, &s, error);
 	if (found != 0)
 		return found;
 	r->account_id = id;
@@ -859,24 +874,29 @@ mark_record(const struct mark_ctx *ctx, struct store *st,
 	return ret;
 }
 
-/* The account, its settings and state, the recipients, then the record.
- * Reads need no transaction (WAL); the record is written by the recorder
- * (group commit). -1 on store trouble (r decided), 1 when the message
- * stops here, 0 when recorded. */
+/* The account, its settings and state, the recipients (in the read
+ * transaction mark_process() began, ended here), then the record, written
+ * by the recorder (group commit). -1 on store trouble (r decided), 1 when
+ * the message stops here, 0 when recorded. */
 static int
 mark_store(const struct mark_ctx *ctx, struct store *st,
 	   const struct mark_msg *m, struct mark_work *w, int64_t now_ms,
 	   struct mark_result *r)
 {
 	GError *e = NULL;
-	int s = mark_account(st, w, now_ms, r, &e);
+	uint32_t id;
+	int s = mark_account_id(st, w, &id, &e);
 
-	if (s == 0 &&
-	    (mark_settings(ctx, st, m, (uint32_t)r->account_id, w, r, &e) < 0 ||
-	     mark_suppress(st, m, w, r, &e) < 0))
+	if (s == 0)
+		s = mark_account(st, id, now_ms, r, &e);
+	if (s == 0 && (mark_settings(ctx, st, m, id, w, r, &e) < 0 ||
+		       mark_suppress(st, m, w, r, &e) < 0))
 		s = -1;
 	if (s == 0)
 		s = mark_enforce(ctx, st, m, w, now_ms, r, &e);
+	if (s >= 0 && store_commit(st, &e) < 0)
+		s = -1;
+	store_rollback(st);
 	if (s == 0)
 		s = mark_record(ctx, st, m, w, now_ms, r, &e);
 	if (s < 0) {
@@ -1039,6 +1059,7 @@ mark_process(const struct mark_ctx *ctx, struct store *st,
 	     const struct mark_msg *m, int64_t now_ms, struct mark_result *r)
 {
 	struct mark_work w = { 0 };
+	GError *e = NULL;
 
 	if (m->rcpts->len == 0) {
 		r->reply = MARK_ACCEPT;
@@ -1047,13 +1068,18 @@ mark_process(const struct mark_ctx *ctx, struct store *st,
 	}
 	w.from_addr = mark_from_addr(m);
 	mark_fingerprint(ctx, m, &w);
-	if (!st)
+	if (!st) {
 		mark_store_failed(ctx, r, "cannot open the database");
-	else if (mark_identify(ctx, st, m, &w, r) == 0 &&
-		 mark_store(ctx, st, m, &w, now_ms, r) == 0) {
+	} else if (store_read_begin(st, &e) < 0) {
+		mark_store_failed(ctx, r, e->message);
+		g_error_free(e);
+	} else if (mark_identify(ctx, st, m, &w, r) == 0 &&
+		   mark_store(ctx, st, m, &w, now_ms, r) == 0) {
 		mark_headers(ctx, m, &w, r);
 		mark_track(ctx, m, &w, r);
 	}
+	if (st)
+		store_rollback(st); /* the read transaction, when still open */
 	mark_work_clear(&w);
 }
 

@@ -15,12 +15,11 @@ struct recorder {
 	const struct store_config *sc;
 	const struct token_keyring *keys;
 	GMutex lock;
-	GCond wake; /* work queued, or stop */
-	GCond done; /* a batch finished */
-	GQueue queue;
+	GCond done;   /* a batch finished */
+	GQueue queue; /* struct recorder_req *, not yet taken by a writer */
+	int writing;  /* a caller is writing a batch */
 	int stopping;
-	GThread *thread;
-	struct store *st; /* the thread's own */
+	struct store *st; /* the writer's, whichever caller that is */
 	uint64_t batches, sends;
 };
 
@@ -85,36 +84,30 @@ recorder_write(struct recorder *rc, GPtrArray *batch)
 	}
 }
 
-static gpointer
-recorder_thread(gpointer p)
+/* The caller is the writer: takes what is queued (its own request first
+ * in line or among it), writes it in one transaction and wakes the callers
+ * it wrote for. Called and returns with rc->lock held. */
+static void
+recorder_lead(struct recorder *rc)
 {
-	struct recorder *rc = p;
-	GPtrArray *batch = g_ptr_array_new();
+	GPtrArray *batch = g_ptr_array_sized_new(8);
 
-	g_mutex_lock(&rc->lock);
-	for (;;) {
-		while (!rc->stopping && g_queue_is_empty(&rc->queue))
-			g_cond_wait(&rc->wake, &rc->lock);
-		if (g_queue_is_empty(&rc->queue))
-			break; /* stopping, and everything written */
-		while (batch->len < RECORDER_BATCH_MAX &&
-		       !g_queue_is_empty(&rc->queue))
-			g_ptr_array_add(batch, g_queue_pop_head(&rc->queue));
-		g_mutex_unlock(&rc->lock);
-		recorder_write(rc, batch);
-		g_mutex_lock(&rc->lock);
-		for (guint i = 0; i < batch->len; i++) {
-			struct recorder_req *q = batch->pdata[i];
-
-			q->done = 1;
-			rc->sends += !q->error;
-		}
-		g_cond_broadcast(&rc->done);
-		g_ptr_array_set_size(batch, 0);
-	}
+	rc->writing = 1;
+	while (batch->len < RECORDER_BATCH_MAX && !g_queue_is_empty(&rc->queue))
+		g_ptr_array_add(batch, g_queue_pop_head(&rc->queue));
 	g_mutex_unlock(&rc->lock);
+	recorder_write(rc, batch);
+	g_mutex_lock(&rc->lock);
+	for (guint i = 0; i < batch->len; i++) {
+		struct recorder_req *q = batch->pdata[i];
+
+		q->done = 1;
+		rc->sends += !q->error;
+	}
+	rc->writing = 0;
+	/* The followers written for, and one that waits to lead the next. */
+	g_cond_broadcast(&rc->done);
 	g_ptr_array_free(batch, TRUE);
-	return NULL;
 }
 
 struct recorder *
@@ -125,10 +118,8 @@ recorder_new(const struct store_config *sc, const struct token_keyring *keys)
 	rc->sc = sc;
 	rc->keys = keys;
 	g_mutex_init(&rc->lock);
-	g_cond_init(&rc->wake);
 	g_cond_init(&rc->done);
 	g_queue_init(&rc->queue);
-	rc->thread = g_thread_new("recorder", recorder_thread, rc);
 	return rc;
 }
 
@@ -139,11 +130,10 @@ recorder_free(struct recorder *rc)
 		return;
 	g_mutex_lock(&rc->lock);
 	rc->stopping = 1;
-	g_cond_signal(&rc->wake);
+	while (rc->writing || !g_queue_is_empty(&rc->queue))
+		g_cond_wait(&rc->done, &rc->lock);
 	g_mutex_unlock(&rc->lock);
-	g_thread_join(rc->thread);
 	store_close(rc->st);
-	g_cond_clear(&rc->wake);
 	g_cond_clear(&rc->done);
 	g_mutex_clear(&rc->lock);
 	g_free(rc);
@@ -163,9 +153,12 @@ recorder_add(struct recorder *rc, struct store_send *snd,
 		return -1;
 	}
 	g_queue_push_tail(&rc->queue, &q);
-	g_cond_signal(&rc->wake);
-	while (!q.done)
-		g_cond_wait(&rc->done, &rc->lock);
+	while (!q.done) {
+		if (!rc->writing)
+			recorder_lead(rc);
+		else
+			g_cond_wait(&rc->done, &rc->lock);
+	}
 	g_mutex_unlock(&rc->lock);
 	if (q.error) {
 		g_propagate_error(error, q.error);

@@ -3,12 +3,15 @@
  * message's record needs its serial (the sends row id) before the token
  * can be minted, so each send is one short write transaction; with many
  * SMTP sessions at once they would queue for SQLite's lock one by one.
- * The recorder is one thread with its own store connection: the sends
- * that arrive while it commits are written together in the next
- * transaction (serial taken, token minted, row and recipients inserted,
- * one commit). A caller blocks until its send is committed, so nothing
+ * The recorder writes with group commit, leader and followers: a caller
+ * that finds no batch being written writes what is queued (its own send
+ * and those that arrived meanwhile) in one transaction (serials taken,
+ * tokens minted, rows and recipients inserted, one commit) on the
+ * recorder's store connection, then wakes the callers it wrote for; the
+ * sends that arrive while it commits wait and are written together by the
+ * next of them. A caller returns once its send is committed, so nothing
  * is acknowledged to the MTA before it is in the store; under light load
- * a batch is one send and nothing waits.
+ * a batch is one send, written by its own caller without a thread switch.
  *
  * recorder_add_sync() does the same in the caller's transaction-free
  * store connection, for one-off callers and tests.
@@ -32,10 +35,10 @@ struct recorder;
 
 #define RECORDER_BATCH_MAX 256
 
-/* Starts the thread; the configuration and keyring are borrowed. */
+/* The configuration and keyring are borrowed. */
 struct recorder *recorder_new(const struct store_config *sc,
 			      const struct token_keyring *keys);
-/* Drains what is queued, stops the thread, frees. */
+/* Waits for the batch being written, then frees. */
 void recorder_free(struct recorder *rc);
 
 /*
