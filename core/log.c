@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -67,6 +68,23 @@ log_get_level(void)
 	return log_level;
 }
 
+/* "2026-11-27T21:58:46.123Z ": UTC, milliseconds. One line per message
+ * is logged at info level, so this avoids GDateTime's allocations and
+ * its format parser. */
+static void
+log_format_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%FT%T", &tm);
+	if (n > 0)
+		snprintf(buf + n, len - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -92,16 +110,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 		char out[LOG_LINE_MAX + 64], stamp[32] = "";
 		int m;
 
-		if (log_stamp) {
-			GDateTime *now = g_date_time_new_now_utc();
-			char *s = g_date_time_format(now, "%FT%T.%fZ ");
-			/* Milliseconds are enough: cut the microseconds. */
-			g_strlcpy(stamp, s, sizeof(stamp));
-			if (strlen(stamp) > 25)
-				memcpy(stamp + 23, "Z ", 3);
-			g_free(s);
-			g_date_time_unref(now);
-		}
+		if (log_stamp)
+			log_format_stamp(stamp, sizeof(stamp));
 		m = snprintf(out, sizeof(out), "%s%s: %s\n", stamp,
 			     log_names[level], line);
 		if (m > 0 && write(STDERR_FILENO, out, (size_t)m) < 0) {
