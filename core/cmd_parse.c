@@ -29,10 +29,11 @@ parse_read_stdin(char **data, size_t *len)
 }
 
 static int
-parse_one(struct ingest *in, const char *file)
+parse_one(struct ingest *in, struct report_printer *pr, const char *file)
 {
-	char *data = NULL, *line;
-	size_t len = 0;
+	char *data = NULL;
+	const char *line;
+	size_t len = 0, line_len;
 	GError *e = NULL;
 	struct report *r;
 
@@ -47,10 +48,9 @@ parse_one(struct ingest *in, const char *file)
 		return -1;
 	}
 	r = ingest_classify(in, data, len);
-	line = report_to_json_line(r, file);
-	fputs(line, stdout);
+	line = report_printer_line(pr, r, file, &line_len);
+	fwrite(line, 1, line_len, stdout);
 	fputc('\n', stdout);
-	g_free(line);
 	report_free(r);
 	g_free(data);
 	return 0;
@@ -63,6 +63,7 @@ cmd_parse(int argc, char **argv)
 	struct app a;
 	GOptionContext *ctx = g_option_context_new("FILE... | -");
 	struct ingest *in;
+	struct report_printer *pr;
 	GError *e = NULL;
 	int rc = 0;
 
@@ -94,10 +95,12 @@ cmd_parse(int argc, char **argv)
 		return 1;
 	}
 	in = app_ingest(&a);
+	pr = report_printer_new();
 	for (int i = 1; i < argc; i++)
-		if (parse_one(in, argv[i]) < 0)
+		if (parse_one(in, pr, argv[i]) < 0)
 			rc = 1;
 	fflush(stdout);
+	report_printer_free(pr);
 	ingest_free(in);
 	app_clear(&a);
 	app_opts_clear(&o);

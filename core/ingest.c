@@ -91,13 +91,25 @@ ingest_normalise(const char *raw, size_t len, size_t *outlen)
 	return out;
 }
 
+/* Parses raw in place: the stream reads a byte array over raw's bytes
+ * (*view, which the caller frees with g_byte_array_free(*view, FALSE)
+ * after the message, raw living longer), not a copy of them. */
 static GMimeMessage *
-ingest_parse(const char *raw, size_t len)
+ingest_parse(const char *raw, size_t len, GByteArray **view)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeStream *stream;
+	GMimeParser *parser;
 	GMimeMessage *msg;
 
+	*view = NULL;
+	if (len <= G_MAXUINT) {
+		*view = g_byte_array_new_take((guint8 *)raw, len);
+		stream = g_mime_stream_mem_new_with_byte_array(*view);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	} else {
+		stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	}
+	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
@@ -196,10 +208,13 @@ ingest_classify(struct ingest *in, const char *raw, size_t len)
 	size_t nlen = len;
 	char *norm = ingest_normalise(raw, len, &nlen);
 	const char *data = norm ? norm : raw;
-	GMimeMessage *msg = ingest_parse(data, nlen);
+	GByteArray *view;
+	GMimeMessage *msg = ingest_parse(data, nlen, &view);
 
 	if (!msg) {
 		report_set_error(r, "not a MIME message");
+		if (view)
+			g_byte_array_free(view, FALSE);
 		g_free(norm);
 		return r;
 	}
@@ -225,6 +240,8 @@ ingest_classify(struct ingest *in, const char *raw, size_t len)
 		ingest_resolve_token(in, r);
 	}
 	g_object_unref(msg);
+	if (view)
+		g_byte_array_free(view, FALSE);
 	g_free(norm);
 	return r;
 }

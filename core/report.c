@@ -323,3 +323,258 @@ report_to_json_line(const struct report *r, const char *file)
 	json_node_unref(root);
 	return s;
 }
+
+/* ---- printer: a JSON tree kept from one report to the next ---- */
+
+static const char *const report_rcpt_names[] = {
+	"recipient", "original_recipient", "action",	 "status", "reason",
+	"class",     "diagnostic",	   "remote_mta",
+};
+
+/* A member that is a string or null. Both nodes are kept (references of
+ * the slot's own) and the object holds the one in use: json-glib cannot
+ * turn a node that was a string into null and back (json_node_init leaves
+ * the freed value in the node), so a node never changes its type. */
+struct printer_slot {
+	JsonObject *o;	  /* borrowed */
+	const char *name; /* static */
+	JsonNode *str, *null, *cur;
+};
+
+/* One recipient's object in the pool. */
+struct printer_rcpt {
+	JsonNode *node; /* a reference of the pool's own */
+	struct printer_slot f[G_N_ELEMENTS(report_rcpt_names)];
+};
+
+/* The three shapes of the token member, each a reference of the
+ * printer's own, and the members of the two objects. */
+struct printer_token {
+	JsonNode *none, *valid, *invalid;
+	struct printer_slot account, message, key, error;
+	JsonNode *cur; /* which of the three top holds */
+};
+
+struct report_printer {
+	JsonGenerator *gen;
+	GString *buf;
+	JsonNode *root;
+	JsonObject *top; /* root's object */
+	struct printer_slot file, kind, error;
+	JsonArray *rcpts; /* borrowed from top */
+	GPtrArray *pool;  /* struct printer_rcpt * */
+	struct printer_token tok;
+};
+
+/* Adds the member name to o, null for now. */
+static void
+slot_init(struct printer_slot *s, JsonObject *o, const char *name)
+{
+	s->o = o;
+	s->name = name;
+	s->str = json_node_init_string(json_node_alloc(), "");
+	s->null = json_node_new(JSON_NODE_NULL);
+	s->cur = s->null;
+	json_object_set_member(o, name, json_node_ref(s->null));
+}
+
+static void
+slot_set(struct printer_slot *s, const char *value)
+{
+	JsonNode *n = value ? s->str : s->null;
+
+	if (value)
+		json_node_set_string(s->str, value);
+	if (n != s->cur) {
+		json_object_set_member(s->o, s->name, json_node_ref(n));
+		s->cur = n;
+	}
+}
+
+static void
+slot_clear(struct printer_slot *s)
+{
+	json_node_unref(s->str);
+	json_node_unref(s->null);
+}
+
+/* An object node holding o; o is consumed. */
+static JsonNode *
+printer_object_node(JsonObject *o)
+{
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+
+	json_object_unref(o);
+	return n;
+}
+
+static void
+printer_rcpt_free(gpointer p)
+{
+	struct printer_rcpt *pr = p;
+
+	json_node_unref(pr->node);
+	for (size_t i = 0; i < G_N_ELEMENTS(pr->f); i++)
+		slot_clear(&pr->f[i]);
+	g_free(pr);
+}
+
+static struct printer_rcpt *
+printer_rcpt_new(void)
+{
+	struct printer_rcpt *pr = g_new(struct printer_rcpt, 1);
+	JsonObject *o = json_object_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(report_rcpt_names); i++)
+		slot_init(&pr->f[i], o, report_rcpt_names[i]);
+	pr->node = printer_object_node(o);
+	return pr;
+}
+
+static void
+printer_token_init(struct printer_token *t)
+{
+	JsonObject *v = json_object_new(), *inv = json_object_new();
+
+	json_object_set_boolean_member(v, "valid", TRUE);
+	slot_init(&t->account, v, "account");
+	slot_init(&t->message, v, "message");
+	slot_init(&t->key, v, "key");
+	t->valid = printer_object_node(v);
+	json_object_set_boolean_member(inv, "valid", FALSE);
+	slot_init(&t->error, inv, "error");
+	t->invalid = printer_object_node(inv);
+	t->none = json_node_new(JSON_NODE_NULL);
+	t->cur = NULL;
+}
+
+static void
+printer_token_clear(struct printer_token *t)
+{
+	json_node_unref(t->none);
+	json_node_unref(t->valid);
+	json_node_unref(t->invalid);
+	slot_clear(&t->account);
+	slot_clear(&t->message);
+	slot_clear(&t->key);
+	slot_clear(&t->error);
+}
+
+/* The token member of top as report_json_token writes it. */
+static void
+printer_token(struct printer_token *t, JsonObject *top,
+	      const struct report_token *rt)
+{
+	JsonNode *n = t->none;
+
+	if (rt->valid == 1) {
+		slot_set(&t->account, rt->account);
+		slot_set(&t->message, rt->message);
+		slot_set(&t->key, rt->key);
+		n = t->valid;
+	} else if (rt->valid == 0) {
+		slot_set(&t->error, rt->error);
+		n = t->invalid;
+	}
+	if (n != t->cur) {
+		json_object_set_member(top, "token", json_node_ref(n));
+		t->cur = n;
+	}
+}
+
+struct report_printer *
+report_printer_new(void)
+{
+	struct report_printer *p = g_new0(struct report_printer, 1);
+	JsonObject *o = json_object_new();
+
+	p->top = o;
+	slot_init(&p->file, o, "file");
+	slot_init(&p->kind, o, "kind");
+	printer_token_init(&p->tok);
+	printer_token(&p->tok, o, &(struct report_token){ .valid = -1 });
+	p->rcpts = json_array_new();
+	json_object_set_array_member(o, "recipients", p->rcpts);
+	json_object_set_null_member(o, "feedback");
+	json_object_set_null_member(o, "dmarc");
+	slot_init(&p->error, o, "error");
+	p->root = printer_object_node(o);
+	p->pool = g_ptr_array_new_with_free_func(printer_rcpt_free);
+	p->gen = json_generator_new();
+	p->buf = g_string_sized_new(4096);
+	return p;
+}
+
+/* The recipients array holds the first n objects of the pool. */
+static void
+printer_rcpts(struct report_printer *p, const struct report *r)
+{
+	guint n = r->rcpts->len;
+
+	while (json_array_get_length(p->rcpts) > n)
+		json_array_remove_element(p->rcpts,
+					  json_array_get_length(p->rcpts) - 1);
+	for (guint i = 0; i < n; i++) {
+		const struct report_rcpt *rc = r->rcpts->pdata[i];
+		struct printer_rcpt *pr;
+
+		if (i == p->pool->len)
+			g_ptr_array_add(p->pool, printer_rcpt_new());
+		pr = p->pool->pdata[i];
+		slot_set(&pr->f[0], rc->recipient);
+		slot_set(&pr->f[1], rc->original_recipient);
+		slot_set(&pr->f[2], rc->action);
+		slot_set(&pr->f[3], rc->status);
+		slot_set(&pr->f[4], rc->reason);
+		slot_set(&pr->f[5], rc->klass);
+		slot_set(&pr->f[6], rc->diagnostic);
+		slot_set(&pr->f[7], rc->remote_mta);
+		if (i == json_array_get_length(p->rcpts))
+			json_array_add_element(p->rcpts,
+					       json_node_ref(pr->node));
+	}
+}
+
+const char *
+report_printer_line(struct report_printer *p, const struct report *r,
+		    const char *file, size_t *len)
+{
+	JsonNode *whole = NULL;
+
+	if (r->feedback || r->dmarc) {
+		whole = report_to_json(r, file);
+		json_generator_set_root(p->gen, whole);
+	} else {
+		slot_set(&p->file, file);
+		slot_set(&p->kind, report_kind_name(r->kind));
+		printer_token(&p->tok, p->top, &r->token);
+		printer_rcpts(p, r);
+		slot_set(&p->error, r->error);
+		json_generator_set_root(p->gen, p->root);
+	}
+	g_string_truncate(p->buf, 0);
+	json_generator_to_gstring(p->gen, p->buf);
+	/* The generator holds a copy of the root (sharing its object): let
+	 * go of it, so that nothing else holds the kept tree. */
+	json_generator_set_root(p->gen, NULL);
+	if (whole)
+		json_node_unref(whole);
+	*len = p->buf->len;
+	return p->buf->str;
+}
+
+void
+report_printer_free(struct report_printer *p)
+{
+	if (!p)
+		return;
+	g_object_unref(p->gen);
+	g_string_free(p->buf, TRUE);
+	json_node_unref(p->root);
+	printer_token_clear(&p->tok);
+	g_ptr_array_free(p->pool, TRUE);
+	slot_clear(&p->file);
+	slot_clear(&p->kind);
+	slot_clear(&p->error);
+	g_free(p);
+}

@@ -123,4 +123,19 @@ JsonNode *report_to_json(const struct report *r, const char *file);
 /* One line of JSON, no trailing newline; caller frees. */
 char *report_to_json_line(const struct report *r, const char *file);
 
+/* A printer of report lines for many reports in a row (fbld parse): the
+ * same text as report_to_json_line, but the JSON tree of the members every
+ * report has (file, kind, token, recipients, error) is kept and its nodes
+ * reused, and one generator writes into one buffer. A report with a
+ * feedback or a DMARC part is built whole, as report_to_json does. */
+struct report_printer;
+
+struct report_printer *report_printer_new(void);
+/* The line of r, no trailing newline, *len bytes; owned by p and valid
+ * until its next call. */
+const char *report_printer_line(struct report_printer *p,
+				const struct report *r, const char *file,
+				size_t *len);
+void report_printer_free(struct report_printer *p);
+
 #endif

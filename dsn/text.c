@@ -105,20 +105,34 @@ tri_has(const struct dsn_tri *t, const char *s)
 
 /* tri_hash rolled along the text: shifting out the oldest byte drops
  * exactly its bits, so each step costs a shift and an exclusive or. */
+#define TRI_STEP(t, h, c)                                                      \
+	do {                                                                   \
+		(h) = (((h) << 5) ^ (c)) & (DSN_TRI_BITS - 1);                 \
+		(t)->bits[(h) / 64] |= G_GUINT64_CONSTANT(1) << ((h) % 64);    \
+	} while (0)
+
 void
 dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)lc;
 	unsigned h;
+	size_t i;
 
 	memset(t, 0, sizeof(*t));
 	if (len < 3)
 		return;
 	h = ((unsigned)u[0] << 5) ^ u[1];
-	for (size_t i = 2; i < len; i++) {
-		h = ((h << 5) ^ u[i]) & (DSN_TRI_BITS - 1);
-		t->bits[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
+	i = 2;
+	/* Four bytes a turn: the loop's own count and test were a quarter
+	 * of the instructions. */
+	for (; i + 4 <= len; i += 4) {
+		TRI_STEP(t, h, u[i]);
+		TRI_STEP(t, h, u[i + 1]);
+		TRI_STEP(t, h, u[i + 2]);
+		TRI_STEP(t, h, u[i + 3]);
 	}
+	for (; i < len; i++)
+		TRI_STEP(t, h, u[i]);
 }
 
 /* A byte that may stand in a trigram of a needle: not its end, not the

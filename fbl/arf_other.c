@@ -94,6 +94,23 @@ arf_apple_unsubscribe(GMimeMessage *msg, struct report *r)
 
 /* ---- Amazon SES ---------------------------------------------------------- */
 
+/* Can the body be JSON: is its first byte that is not blank a brace (or
+ * are the first 256 bytes all blank)? Every single-part message is asked,
+ * and most are not: this reads their first bytes, not the whole body. */
+static int
+arf_ses_may(GMimeObject *top)
+{
+	GByteArray *b = fbl_part_content(top, 256, NULL);
+	size_t i = 0;
+	int may;
+
+	while (i < b->len && g_ascii_isspace(b->data[i]))
+		i++;
+	may = i == b->len || b->data[i] == '{';
+	g_byte_array_free(b, TRUE);
+	return may;
+}
+
 /* The JSON text of the body: up to the SNS footer ("\n--\n"), with the
  * "!\n " that Sendmail inserts into lines over 990 bytes removed. */
 static char *
@@ -104,7 +121,7 @@ arf_ses_text(GMimeMessage *msg)
 	char *text, *cut, *out;
 	GString *s;
 
-	if (!top || !GMIME_IS_PART(top))
+	if (!top || !GMIME_IS_PART(top) || !arf_ses_may(top))
 		return NULL;
 	b = fbl_part_content(top, ARF_JSON_MAX, NULL);
 	text = b->len ? g_strndup((const char *)b->data, b->len) : NULL;

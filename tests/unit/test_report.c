@@ -42,6 +42,64 @@ test_json_shape(void **state)
 	report_free(r);
 }
 
+/* Report i of a sequence whose shapes change from one to the next: the
+ * token (none, invalid, valid), 0 to 3 recipients with fields set and
+ * unset, a feedback part now and then. */
+static struct report *
+printer_case(int i)
+{
+	struct report *r = report_new();
+	static const char *const v[] = { NULL, "a", "b\"\\\n\x01 é" };
+
+	r->kind = (enum report_kind)(i % 5);
+	r->token.valid = i % 3 - 1;
+	if (r->token.valid == 1) {
+		r->token.account = g_strdup(v[(i + 1) % 3]);
+		r->token.message = g_strdup("42");
+		r->token.key = g_strdup(v[i % 3]);
+	} else if (r->token.valid == 0) {
+		r->token.error = g_strdup(v[i % 3]);
+	}
+	for (int k = 0; k < (i * 7) % 4; k++) {
+		struct report_rcpt *rc = report_add_rcpt(r);
+
+		rc->recipient = g_strdup(v[(i + k) % 3]);
+		rc->status = g_strdup(v[(i + 2 * k) % 3]);
+		rc->diagnostic = g_strdup(v[(i * k) % 3]);
+		rc->remote_mta = g_strdup(v[(i + k + 1) % 3]);
+	}
+	if (i % 7 == 3) {
+		r->feedback = report_feedback_new();
+		r->feedback->type = g_strdup("abuse");
+	}
+	if (i % 4 == 1)
+		r->error = g_strdup(v[i % 3]);
+	return r;
+}
+
+/* The printer keeps its tree between reports: every line must still be
+ * the line report_to_json_line writes for that report alone. */
+static void
+test_printer_same_text(void **state)
+{
+	struct report_printer *p = report_printer_new();
+
+	for (int i = 0; i < 60; i++) {
+		struct report *r = printer_case(i);
+		char *want =
+			report_to_json_line(r, i % 2 ? "x.eml" : "y/z.eml");
+		size_t len;
+		const char *got = report_printer_line(
+			p, r, i % 2 ? "x.eml" : "y/z.eml", &len);
+
+		assert_string_equal(got, want);
+		assert_int_equal(len, strlen(want));
+		g_free(want);
+		report_free(r);
+	}
+	report_printer_free(p);
+}
+
 static void
 test_caps(void **state)
 {
@@ -161,6 +219,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_printer_same_text),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_router_line_ends_and_token),
