@@ -446,19 +446,24 @@ dsn_status_prefer(const char *field, const char *found, const char *reply)
 }
 
 /* An SMTP command written in capitals as a word of its own ("RCPT" in
- * "after RCPT command", not in "RCPTFOO@EXAMPLE"). */
+ * "after RCPT command", not in "RCPTFOO@EXAMPLE"); its first byte, a
+ * capital and so rare in a text, is looked for with memchr. */
 static const char *
 command_word(const char *s, size_t len, const char *word)
 {
 	size_t n = strlen(word);
+	const char *end = s + len;
 
-	for (const char *p = memmem(s, len, word, n); p;
-	     p = memmem(p + 1, len - (size_t)(p + 1 - s), word, n)) {
+	if (n > len)
+		return NULL;
+	for (const char *p = memchr(s, word[0], len - n + 1); p;
+	     p = memchr(p + 1, word[0], (size_t)(end - n - p))) {
 		unsigned char a = p > s ? (unsigned char)p[-1] : ' ';
-		unsigned char b = p + n < s + len ? (unsigned char)p[n] : ' ';
+		unsigned char b = p + n < end ? (unsigned char)p[n] : ' ';
 
-		if (!g_ascii_isalnum(a) && a != '@' && a != '.' &&
-		    !g_ascii_isalnum(b) && b != '@' && b != '.')
+		if (memcmp(p, word, n) == 0 && !g_ascii_isalnum(a) &&
+		    a != '@' && a != '.' && !g_ascii_isalnum(b) && b != '@' &&
+		    b != '.')
 			return p;
 	}
 	return NULL;
@@ -467,10 +472,12 @@ command_word(const char *s, size_t len, const char *word)
 /*
  * The SMTP command a reply answered: first the words MTAs put around it
  * ("in reply to RCPT TO command", "after end of data", "did not like our
- * final DATA"), the one nearest the front winning, else a command named in
+ * final DATA"), the one nearest the front winning, when the text names
+ * rcpt, mail, data, helo or initial anywhere; else a command named in
  * capitals, the one furthest into the transaction winning (a transcript
  * names several). The phrases are searched by the words they begin with:
- * one search per group, not one per phrase.
+ * one search per group, not one per phrase; the commands by memchr for
+ * their first capital.
  */
 const char *
 dsn_command_find(const char *s, size_t len)
