@@ -39,6 +39,18 @@ struct dsn_tri {
 void dsn_tri_fill(struct dsn_tri *t, const char *lc, size_t len);
 /* 0 when needle (lower case; pieces split by \x1f) cannot occur. */
 int dsn_tri_may(const struct dsn_tri *t, const char *needle);
+/* The hashes dsn_tri_may tests for needle, in its order, at most max of
+ * them into h; returns their count. A needle is ruled out exactly when
+ * one of them is not in a table (dsn_tri_has); a list cut short rules
+ * out fewer needles, never a wrong one. */
+size_t dsn_tri_sig(const char *needle, guint16 *h, size_t max);
+
+/* Whether the trigram hash h (dsn_tri_sig) is in t. */
+static inline int
+dsn_tri_has(const struct dsn_tri *t, unsigned h)
+{
+	return (t->bits[h / 64] >> (h % 64)) & 1;
+}
 
 struct dsn_msg {
 	GMimeMessage *msg;

@@ -941,18 +941,90 @@ phrase_in(const char *lc, size_t len, const char *phrase)
 	return 1;
 }
 
+/*
+ * The trigram hashes of every phrase (dsn_tri_sig), computed once on first
+ * use and never changed: a phrase is ruled out by table lookups alone,
+ * without hashing it again for every recipient. A phrase with more than
+ * REASON_SIG_MAX hashes keeps its first ones, which rule out fewer texts,
+ * never a wrong one.
+ */
+#define REASON_SIG_MAX 24
+
+struct reason_sig {
+	guint16 h[REASON_SIG_MAX];
+	size_t n;
+};
+
+struct reason_sigs {
+	struct reason_sig *of[G_N_ELEMENTS(reasons)]; /* as reasons[].phrases */
+	struct reason_sig *rejected_not;	      /* as p_rejected_not */
+};
+
+static struct reason_sig *
+sigs_of(const char *const *phrases)
+{
+	size_t n = 0;
+	struct reason_sig *sig;
+
+	while (phrases[n])
+		n++;
+	sig = g_new(struct reason_sig, n + 1);
+	for (size_t i = 0; i < n; i++)
+		sig[i].n = dsn_tri_sig(phrases[i], sig[i].h, REASON_SIG_MAX);
+	return sig;
+}
+
+static gpointer
+sigs_build(gpointer unused)
+{
+	struct reason_sigs *s = g_new(struct reason_sigs, 1);
+
+	(void)unused;
+	for (size_t i = 0; i < G_N_ELEMENTS(reasons); i++)
+		s->of[i] = sigs_of(reasons[i].phrases);
+	s->rejected_not = sigs_of(p_rejected_not);
+	return s;
+}
+
+static const struct reason_sigs *
+reason_sigs(void)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	return g_once(&once, sigs_build, NULL);
+}
+
+/* dsn_tri_may for a phrase whose hashes are sig; t NULL: it may. */
+static int
+sig_may(const struct dsn_tri *t, const struct reason_sig *sig)
+{
+	if (!t)
+		return 1;
+	for (size_t k = 0; k < sig->n; k++)
+		if (!dsn_tri_has(t, sig->h[k]))
+			return 0;
+	return 1;
+}
+
 static int
 reason_def_says(const char *lc, size_t len, const struct dsn_tri *t,
 		const struct reason_def *d)
 {
+	const struct reason_sigs *sigs;
+	const struct reason_sig *sig;
+
 	if (!d || len == 0)
 		return 0;
-	if (d->phrases == p_rejected)
-		for (const char *const *p = p_rejected_not; *p; p++)
-			if (dsn_tri_may(t, *p) && phrase_in(lc, len, *p))
+	sigs = reason_sigs();
+	if (d->phrases == p_rejected) {
+		sig = sigs->rejected_not;
+		for (const char *const *p = p_rejected_not; *p; p++, sig++)
+			if (sig_may(t, sig) && phrase_in(lc, len, *p))
 				return 0;
-	for (const char *const *p = d->phrases; *p; p++)
-		if (dsn_tri_may(t, *p) && phrase_in(lc, len, *p))
+	}
+	sig = sigs->of[d - reasons];
+	for (const char *const *p = d->phrases; *p; p++, sig++)
+		if (sig_may(t, sig) && phrase_in(lc, len, *p))
 			return 1;
 	return 0;
 }

@@ -168,6 +168,30 @@ dsn_tri_may(const struct dsn_tri *t, const char *needle)
 	}
 }
 
+size_t
+dsn_tri_sig(const char *needle, guint16 *h, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)needle;
+	size_t k = 0;
+
+	for (;;) {
+		size_t n = 0;
+
+		while (TRI_CH(p[n]) && TRI_CH(p[n + 1]) && TRI_CH(p[n + 2])) {
+			if (k < max)
+				h[k++] = (guint16)tri_hash(p + n);
+			n += 3;
+		}
+		while (TRI_CH(p[n]))
+			n++;
+		if (n >= 3 && k < max)
+			h[k++] = (guint16)tri_hash(p + n - 3);
+		if (!p[n])
+			return k;
+		p += n + 1;
+	}
+}
+
 int
 dsn_starts(const char *s, size_t len, const char *prefix)
 {
