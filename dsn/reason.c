@@ -1469,13 +1469,21 @@ dsn_reason_decide(const struct dsn_rcpt *rc)
 {
 	struct probe p;
 	signed char memo[G_N_ELEMENTS(reasons)];
-	char *both = g_strconcat(rc->context ? rc->context : "", " ",
-				 rc->diag ? rc->diag : "", NULL);
-	char *lc = dsn_lower(both, strlen(both));
+	char *both, *lc;
 	const char *r = NULL;
 
+	if (rc->reason && !reason_vague(rc->reason))
+		return reason_name(rc->reason);
+	if ((rc->status && rc->status[0] == '2') ||
+	    (rc->action && (strcmp(rc->action, "delivered") == 0 ||
+			    strcmp(rc->action, "relayed") == 0 ||
+			    strcmp(rc->action, "expanded") == 0)))
+		return reason_name("delivered");
+	/* What the probes see, built only when they are asked. */
+	both = g_strconcat(rc->context ? rc->context : "", " ",
+			   rc->diag ? rc->diag : "", NULL);
+	lc = dsn_lower(both, strlen(both));
 	g_free(both);
-
 	memset(memo, -1, sizeof(memo));
 	p.memo = memo;
 	p.rc = rc;
@@ -1486,15 +1494,7 @@ dsn_reason_decide(const struct dsn_rcpt *rc)
 	p.sreason = dsn_reason_of_status(rc->status);
 	if (!dsn_reply_find(lc, strlen(lc), p.reply))
 		p.reply[0] = '\0';
-	if (rc->reason && !reason_vague(rc->reason))
-		r = rc->reason;
-	else if ((rc->status && rc->status[0] == '2') ||
-		 (rc->action && (strcmp(rc->action, "delivered") == 0 ||
-				 strcmp(rc->action, "relayed") == 0 ||
-				 strcmp(rc->action, "expanded") == 0)))
-		r = "delivered";
-	if (!r)
-		r = reason_lda(&p);
+	r = reason_lda(&p);
 	if (!r)
 		r = dsn_rhost_reason(rc, lc);
 	if (!r)
