@@ -374,10 +374,11 @@ dsn_status_find(const char *s, size_t len, char class_hint, char *out)
 	char best[12] = "", zero[12] = "";
 
 	for (size_t i = 0; s && i + 5 <= len; i++) {
-		size_t n = code_at(s, len, i);
+		size_t n;
 		char c[12];
 
-		if (n == 0)
+		/* Most bytes are not a class digit: code_at is not called. */
+		if (!code_class(s[i]) || (n = code_at(s, len, i)) == 0)
 			continue;
 		memcpy(c, s + i, n);
 		c[n] = '\0';
@@ -407,13 +408,13 @@ int
 dsn_reply_find(const char *s, size_t len, char *out)
 {
 	for (size_t i = 0; s && i + 3 <= len; i++) {
-		unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
-		unsigned char next =
-			i + 3 < len ? (unsigned char)s[i + 3] : ' ';
+		unsigned char prev, next;
 
 		if (!code_class(s[i]) || !g_ascii_isdigit(s[i + 1]) ||
 		    !g_ascii_isdigit(s[i + 2]) || s[i + 1] > '5')
 			continue;
+		prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
+		next = i + 3 < len ? (unsigned char)s[i + 3] : ' ';
 		if (g_ascii_isalnum(prev) || prev == '.' || prev == ':' ||
 		    prev == '-' || prev == '/' || prev == '+' || prev == '=')
 			continue;
