@@ -614,15 +614,24 @@ dsn_append(char **dst, const char *s, size_t len)
 		p[o++] = ' ';
 		blank = 1;
 	}
-	for (size_t i = 0; i < len && o < REPORT_FIELD_MAX; i++) {
+	/* A run of white space becomes one blank, a run of other bytes is
+	 * copied whole. */
+	for (size_t i = 0, j; i < len && o < REPORT_FIELD_MAX; i = j) {
+		size_t n;
+
 		if (g_ascii_isspace(s[i])) {
 			if (!blank)
 				p[o++] = ' ';
 			blank = 1;
-		} else {
-			p[o++] = s[i];
-			blank = 0;
+			j = i + 1;
+			continue;
 		}
+		for (j = i + 1; j < len && !g_ascii_isspace(s[j]); j++)
+			;
+		n = MIN(j - i, REPORT_FIELD_MAX - o);
+		memcpy(p + o, s + i, n);
+		o += n;
+		blank = 0;
 	}
 	while (o > 0 && p[o - 1] == ' ')
 		o--;
