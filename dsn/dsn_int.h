@@ -52,6 +52,8 @@ dsn_tri_has(const struct dsn_tri *t, unsigned h)
 	return (t->bits[h / 64] >> (h % 64)) & 1;
 }
 
+struct dsn_msg_memo;
+
 struct dsn_msg {
 	GMimeMessage *msg;
 	char *from;    /* address of From:, lower case, "" when none */
@@ -61,13 +63,14 @@ struct dsn_msg {
 	size_t text_len;
 	struct dsn_line *lines;
 	size_t nlines;
-	GString *status;       /* message/delivery-status content */
-	GMimeMessage *orig;    /* returned message (borrowed from msg) */
-	GString *orig_headers; /* text/rfc822-headers content */
-	int report;	       /* Content-Type multipart/report */
-	int feedback;	       /* an ARF report: not ours */
-	int parts;	       /* leaf parts seen */
-	struct dsn_tri tri;    /* trigrams of lower; stays last (dsn_msg_new) */
+	GString *status;	   /* message/delivery-status content */
+	GMimeMessage *orig;	   /* returned message (borrowed from msg) */
+	GString *orig_headers;	   /* text/rfc822-headers content */
+	int report;		   /* Content-Type multipart/report */
+	int feedback;		   /* an ARF report: not ours */
+	int parts;		   /* leaf parts seen */
+	struct dsn_msg_memo *memo; /* header values asked (msg.c), owned */
+	struct dsn_tri tri; /* trigrams of lower; stays last (dsn_msg_new) */
 };
 
 /* One recipient while a bounce is read. */
@@ -98,7 +101,9 @@ struct dsn_result {
 
 struct dsn_msg *dsn_msg_new(GMimeMessage *msg);
 void dsn_msg_free(struct dsn_msg *m);
-/* A header of the bounce itself (raw value), or NULL. */
+/* The first header called name of the bounce itself, unfolded and decoded
+ * as g_mime_header_get_value gives it (borrowed, lives as long as m), or
+ * NULL. The headers the recognisers ask for are looked up once. */
 const char *dsn_msg_header(const struct dsn_msg *m, const char *name);
 /* Index of the first line at or after from whose lower-case text contains
  * needle (lower case), or m->nlines. */

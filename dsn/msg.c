@@ -2,7 +2,29 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/ingest.h"
 #include "dsn/dsn_int.h"
+
+/* The headers the recognisers ask for, most of them several times. */
+static const char *const msg_memo_names[] = {
+	"From",
+	"To",
+	"Received",
+	"X-Failed-Recipients",
+	"X-Mailer",
+	"Message-ID",
+	"X-ZohoMail",
+	"X-MLServer",
+	"X-HmXmrOriginalRecipient",
+};
+
+/* What dsn_msg_header found for each of msg_memo_names: a message's
+ * headers do not change while it is classified. */
+struct dsn_msg_memo {
+	const char *value[G_N_ELEMENTS(msg_memo_names)];
+	char *own[G_N_ELEMENTS(msg_memo_names)]; /* value when ours */
+	unsigned char asked[G_N_ELEMENTS(msg_memo_names)];
+};
 
 /* What the walk over the MIME tree collects. */
 struct msg_walk {
@@ -383,6 +405,7 @@ dsn_msg_new(GMimeMessage *msg)
 
 	memset(m, 0, offsetof(struct dsn_msg, tri));
 	m->msg = msg;
+	m->memo = g_new0(struct dsn_msg_memo, 1);
 	m->subject = g_strdup(subj ? subj : "");
 	msg_set_from(m);
 	m->status = g_string_new(NULL);
@@ -413,12 +436,44 @@ dsn_msg_free(struct dsn_msg *m)
 	g_free(m->lines);
 	g_string_free(m->status, TRUE);
 	g_string_free(m->orig_headers, TRUE);
+	if (m->memo)
+		for (size_t i = 0; i < G_N_ELEMENTS(m->memo->own); i++)
+			g_free(m->memo->own[i]);
+	g_free(m->memo);
 	g_free(m);
+}
+
+/* The value of the first header called name: its raw value unfolded by
+ * ingest_header_plain where that gives what GMime's decoder would,
+ * GMime's decoded value otherwise. */
+static const char *
+msg_header_value(GMimeMessage *msg, const char *name, char **own)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	GMimeHeader *h = g_mime_header_list_get_header(hl, name);
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+
+	*own = raw ? ingest_header_plain(raw) : NULL;
+	if (*own)
+		return *own;
+	return h ? g_mime_header_get_value(h) : NULL;
 }
 
 const char *
 dsn_msg_header(const struct dsn_msg *m, const char *name)
 {
+	struct dsn_msg_memo *memo = m->memo;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(msg_memo_names); i++) {
+		if (strcmp(name, msg_memo_names[i]) != 0)
+			continue;
+		if (!memo->asked[i]) {
+			memo->value[i] =
+				msg_header_value(m->msg, name, &memo->own[i]);
+			memo->asked[i] = 1;
+		}
+		return memo->value[i];
+	}
 	return g_mime_object_get_header(GMIME_OBJECT(m->msg), name);
 }
 
