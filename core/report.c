@@ -2,6 +2,7 @@
 #include "core/report.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core/jsonval.h"
@@ -206,6 +207,31 @@ report_json_token(JsonBuilder *b, const struct report_token *t)
 	json_builder_end_object(b);
 }
 
+/* A recipient's members in the JSON line (../shared/formats.md), in
+ * order: one list for report_to_json and the printer. */
+static const struct {
+	const char *name;
+	size_t offset; /* of a char * in struct report_rcpt */
+} report_rcpt_members[] = {
+	{ "recipient", offsetof(struct report_rcpt, recipient) },
+	{ "original_recipient",
+	  offsetof(struct report_rcpt, original_recipient) },
+	{ "action", offsetof(struct report_rcpt, action) },
+	{ "status", offsetof(struct report_rcpt, status) },
+	{ "reason", offsetof(struct report_rcpt, reason) },
+	{ "class", offsetof(struct report_rcpt, klass) },
+	{ "diagnostic", offsetof(struct report_rcpt, diagnostic) },
+	{ "remote_mta", offsetof(struct report_rcpt, remote_mta) },
+};
+
+/* Member m of rc (may be NULL). */
+static const char *
+report_rcpt_member(const struct report_rcpt *rc, size_t m)
+{
+	return *(char *const *)((const char *)rc +
+				report_rcpt_members[m].offset);
+}
+
 static void
 report_json_rcpts(JsonBuilder *b, const struct report *r)
 {
@@ -215,15 +241,9 @@ report_json_rcpts(JsonBuilder *b, const struct report *r)
 		const struct report_rcpt *rc = r->rcpts->pdata[i];
 
 		json_builder_begin_object(b);
-		jsonval_add_str(b, "recipient", rc->recipient);
-		jsonval_add_str(b, "original_recipient",
-				rc->original_recipient);
-		jsonval_add_str(b, "action", rc->action);
-		jsonval_add_str(b, "status", rc->status);
-		jsonval_add_str(b, "reason", rc->reason);
-		jsonval_add_str(b, "class", rc->klass);
-		jsonval_add_str(b, "diagnostic", rc->diagnostic);
-		jsonval_add_str(b, "remote_mta", rc->remote_mta);
+		for (size_t m = 0; m < G_N_ELEMENTS(report_rcpt_members); m++)
+			jsonval_add_str(b, report_rcpt_members[m].name,
+					report_rcpt_member(rc, m));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -326,11 +346,6 @@ report_to_json_line(const struct report *r, const char *file)
 
 /* ---- printer: a JSON tree kept from one report to the next ---- */
 
-static const char *const report_rcpt_names[] = {
-	"recipient", "original_recipient", "action",	 "status", "reason",
-	"class",     "diagnostic",	   "remote_mta",
-};
-
 /* A member that is a string or null. Both nodes are kept (references of
  * the slot's own) and the object holds the one in use: json-glib cannot
  * turn a node that was a string into null and back (json_node_init leaves
@@ -344,7 +359,7 @@ struct printer_slot {
 /* One recipient's object in the pool. */
 struct printer_rcpt {
 	JsonNode *node; /* a reference of the pool's own */
-	struct printer_slot f[G_N_ELEMENTS(report_rcpt_names)];
+	struct printer_slot f[G_N_ELEMENTS(report_rcpt_members)];
 };
 
 /* The three shapes of the token member, each a reference of the
@@ -425,8 +440,8 @@ printer_rcpt_new(void)
 	struct printer_rcpt *pr = g_new(struct printer_rcpt, 1);
 	JsonObject *o = json_object_new();
 
-	for (size_t i = 0; i < G_N_ELEMENTS(report_rcpt_names); i++)
-		slot_init(&pr->f[i], o, report_rcpt_names[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(report_rcpt_members); i++)
+		slot_init(&pr->f[i], o, report_rcpt_members[i].name);
 	pr->node = printer_object_node(o);
 	return pr;
 }
@@ -521,14 +536,8 @@ printer_rcpts(struct report_printer *p, const struct report *r)
 		if (i == p->pool->len)
 			g_ptr_array_add(p->pool, printer_rcpt_new());
 		pr = p->pool->pdata[i];
-		slot_set(&pr->f[0], rc->recipient);
-		slot_set(&pr->f[1], rc->original_recipient);
-		slot_set(&pr->f[2], rc->action);
-		slot_set(&pr->f[3], rc->status);
-		slot_set(&pr->f[4], rc->reason);
-		slot_set(&pr->f[5], rc->klass);
-		slot_set(&pr->f[6], rc->diagnostic);
-		slot_set(&pr->f[7], rc->remote_mta);
+		for (size_t m = 0; m < G_N_ELEMENTS(pr->f); m++)
+			slot_set(&pr->f[m], report_rcpt_member(rc, m));
 		if (i == json_array_get_length(p->rcpts))
 			json_array_add_element(p->rcpts,
 					       json_node_ref(pr->node));
