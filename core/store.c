@@ -782,15 +782,22 @@ store_config_clear(struct store_config *sc)
 	g_clear_pointer(&sc->path, g_free);
 }
 
-int
-store_begin(struct store *st, GError **error)
+/* Opens a transaction with the prepared BEGIN statement which. */
+static int
+store_begin_with(struct store *st, enum store_stmt which, GError **error)
 {
-	sqlite3_stmt *s = store_stmt(st, S_BEGIN, error);
+	sqlite3_stmt *s = store_stmt(st, which, error);
 
 	if (!s || store_exec_stmt(st, s, error) < 0)
 		return -1;
 	st->in_tx = 1;
 	return 0;
+}
+
+int
+store_begin(struct store *st, GError **error)
+{
+	return store_begin_with(st, S_BEGIN, error);
 }
 
 int
@@ -2562,10 +2569,5 @@ store_suppression_add(struct store *st, uint32_t account, const char *recipient,
 int
 store_read_begin(struct store *st, GError **error)
 {
-	sqlite3_stmt *s = store_stmt(st, S_MILTER_READ_BEGIN, error);
-
-	if (!s || store_exec_stmt(st, s, error) < 0)
-		return -1;
-	st->in_tx = 1;
-	return 0;
+	return store_begin_with(st, S_MILTER_READ_BEGIN, error);
 }
